@@ -1,0 +1,12 @@
+import type { Config } from '../lib/config';
+import type { Logger } from '../lib/log';
+import type { ArtifactStore } from '../lib/store';
+import type { SandboxRunner } from '../sandbox';
+
+/** What activities are built over: real clients in workers, the same or fakes in tests. */
+export interface ActivityDeps {
+  config: Config;
+  store: ArtifactStore;
+  sandbox: SandboxRunner;
+  log: Logger;
+}

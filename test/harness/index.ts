@@ -1,0 +1,67 @@
+/**
+ * Per-suite isolation on shared real services: every suite gets its own task queues and its own
+ * key prefix in the bucket, so suites never see each other's work.
+ */
+import { randomBytes } from 'node:crypto';
+import { Client } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import type { ActivityDeps } from '../../activities';
+import { loadProcessConfig, type Config } from '../../lib/config';
+import { S3ArtifactStore } from '../../lib/store';
+import { connectClient, installRuntimeLogger } from '../../lib/temporal';
+import { createWorker, realDeps } from '../../workers/create-worker';
+import { workflowBundlePath } from './paths';
+
+export function uniqueId(label: string): string {
+  return `${label}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+/** The developer's config with this suite's own queues and key prefix. */
+export function suiteConfig(suite: string, overrides: Record<string, string> = {}): Config {
+  const id = uniqueId(suite);
+  return loadProcessConfig({
+    ...process.env,
+    SCIENTIST_TASK_QUEUE: `test-${id}-main`,
+    SCIENTIST_GPU_TASK_QUEUE: `test-${id}-gpu`,
+    SCIENTIST_S3_PREFIX: `test/${id}/`,
+    SCIENTIST_LOG_LEVEL: 'warn',
+    ...overrides,
+  });
+}
+
+export function suiteStore(config: Config): S3ArtifactStore {
+  return S3ArtifactStore.fromConfig(config);
+}
+
+export interface TestWorkers {
+  client: Client;
+  config: Config;
+  deps: ActivityDeps;
+  /** Runs `fn` while both workers poll; stops them afterwards. */
+  run<T>(fn: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** A main and a GPU worker on the suite's queues, with the pre-built workflow bundle. */
+export async function startTestWorkers(config: Config, deps: ActivityDeps = realDeps(config)): Promise<TestWorkers> {
+  installRuntimeLogger('WARN');
+  const client = await connectClient(config);
+  const made: { worker: Worker; close: () => Promise<void> }[] = [];
+  for (const role of ['main', 'gpu'] as const) {
+    const { worker, connection } = await createWorker({ config, role, deps, workflowBundlePath: workflowBundlePath(config) });
+    made.push({ worker, close: () => connection.close() });
+  }
+  return {
+    client,
+    config,
+    deps,
+    async run<T>(fn: () => Promise<T>): Promise<T> {
+      const [a, b] = made as [(typeof made)[0], (typeof made)[0]];
+      return a.worker.runUntil(b.worker.runUntil(fn));
+    },
+    async close() {
+      await Promise.all(made.map((m) => m.close()));
+      await client.connection.close();
+    },
+  };
+}

@@ -1,0 +1,3 @@
+// Every workflow the workers serve. Workflow code is deterministic: no I/O, only activity types.
+export { healthCheckWorkflow } from './health';
+export type { HealthCheckInput, HealthCheckResult } from './health';
