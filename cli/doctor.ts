@@ -29,7 +29,9 @@ type Check = { name: string; hint: string; run: () => Promise<string> };
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([
     p,
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: no answer within ${ms / 1000} s`)), ms).unref()),
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`${what}: no answer within ${ms / 1000} s`)), ms).unref(),
+    ),
   ]);
 }
 
@@ -41,10 +43,11 @@ function checks(config: Config): Check[] {
     {
       name: 'node',
       hint: 'install Node.js 20.3 or newer',
-      run: async () => {
+      run: () => {
         const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
-        if (major < 20 || (major === 20 && minor < 3)) throw new Error(`Node ${process.versions.node} is too old`);
-        return `Node ${process.versions.node}`;
+        if (major < 20 || (major === 20 && minor < 3))
+          return Promise.reject(new Error(`Node ${process.versions.node} is too old`));
+        return Promise.resolve(`Node ${process.versions.node}`);
       },
     },
     {
@@ -55,8 +58,12 @@ function checks(config: Config): Check[] {
         try {
           const info = await client.workflowService.getSystemInfo({});
           const ns = await client.workflowService.describeNamespace({ namespace: config.temporal.namespace });
-          const sa = await client.connection.operatorService.listSearchAttributes({ namespace: config.temporal.namespace });
-          const missing = Object.keys(SEARCH_ATTRIBUTE_TYPES).filter((n) => !(n in (sa.customAttributes ?? {})));
+          const sa = await client.connection.operatorService.listSearchAttributes({
+            namespace: config.temporal.namespace,
+          });
+          const missing = Object.keys(SEARCH_ATTRIBUTE_TYPES).filter(
+            (n) => !(n in (sa.customAttributes ?? {})),
+          );
           if (missing.length) throw new Error(`search attributes not registered: ${missing.join(', ')}`);
           const days = Number(ns.config?.workflowExecutionRetentionTtl?.seconds ?? 0) / 86400;
           return `${config.temporal.address} server ${info.serverVersion}, namespace ${config.temporal.namespace} (retention ${days} d)`;
@@ -118,8 +125,10 @@ function checks(config: Config): Check[] {
             workDir: work,
             limits: sandboxLimits(config, { timeoutMs: 60_000, memoryMB: 256 }),
           });
-          if (res.outcome !== 'ok') throw new Error(`container ended ${res.outcome}: ${res.stderrTail.slice(-300)}`);
-          if (res.stdoutTail.trim() !== "['lo']") throw new Error(`container sees network interfaces ${res.stdoutTail.trim()}`);
+          if (res.outcome !== 'ok')
+            throw new Error(`container ended ${res.outcome}: ${res.stderrTail.slice(-300)}`);
+          if (res.stdoutTail.trim() !== "['lo']")
+            throw new Error(`container sees network interfaces ${res.stdoutTail.trim()}`);
           return `container ran with network none in ${res.durationMs} ms`;
         } finally {
           await rm(work, { recursive: true, force: true });
@@ -132,8 +141,15 @@ function checks(config: Config): Check[] {
       run: async () => {
         const dir = await mkdtemp(path.join(tmpdir(), 'ds-doctor-tex-'));
         try {
-          await writeFile(path.join(dir, 'doc.tex'), '\\documentclass{article}\\usepackage{natbib}\\begin{document}Doctor.\\end{document}\n');
-          await run('pdflatex', ['-interaction=nonstopmode', '-halt-on-error', '-no-shell-escape', 'doc.tex'], { cwd: dir });
+          await writeFile(
+            path.join(dir, 'doc.tex'),
+            '\\documentclass{article}\\usepackage{natbib}\\begin{document}Doctor.\\end{document}\n',
+          );
+          await run(
+            'pdflatex',
+            ['-interaction=nonstopmode', '-halt-on-error', '-no-shell-escape', 'doc.tex'],
+            { cwd: dir },
+          );
           await run('chktex', ['--version']);
           return 'pdflatex compiled a test document; chktex present';
         } finally {
@@ -148,9 +164,18 @@ export async function runDoctor(config: Config): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   for (const check of checks(config)) {
     try {
-      results.push({ name: check.name, ok: true, detail: await withTimeout(check.run(), 90_000, check.name) });
+      results.push({
+        name: check.name,
+        ok: true,
+        detail: await withTimeout(check.run(), 90_000, check.name),
+      });
     } catch (err) {
-      results.push({ name: check.name, ok: false, detail: err instanceof Error ? err.message : String(err), hint: check.hint });
+      results.push({
+        name: check.name,
+        ok: false,
+        detail: err instanceof Error ? err.message : String(err),
+        hint: check.hint,
+      });
     }
   }
   return results;
@@ -158,6 +183,9 @@ export async function runDoctor(config: Config): Promise<CheckResult[]> {
 
 export function formatDoctor(results: CheckResult[]): string {
   return results
-    .map((r) => `${r.ok ? 'ok  ' : 'FAIL'} ${r.name.padEnd(14)} ${r.detail}${r.ok ? '' : `\n     fix: ${r.hint}`}`)
+    .map(
+      (r) =>
+        `${r.ok ? 'ok  ' : 'FAIL'} ${r.name.padEnd(14)} ${r.detail}${r.ok ? '' : `\n     fix: ${r.hint}`}`,
+    )
     .join('\n');
 }

@@ -7,7 +7,9 @@ import { createWorker } from '../workers/create-worker';
  * Runs the health-check workflow with a main and a GPU worker in this process (so it works with
  * no worker deployed), on the configured task queues.
  */
-export async function runHealthCheck(config: Config): Promise<{ result: HealthCheckResult; workflowId: string; uiUrl: string }> {
+export async function runHealthCheck(
+  config: Config,
+): Promise<{ result: HealthCheckResult; workflowId: string; uiUrl: string }> {
   installRuntimeLogger('WARN');
   const client = await connectClient(config);
   const main = await createWorker({ config, role: 'main' });

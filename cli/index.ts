@@ -3,15 +3,25 @@
  */
 import { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
-import { describeConfig, envFilePath, loadProcessConfig, parseEnvFile, settingsMarkdown } from '../lib/config';
+import {
+  describeConfig,
+  envFilePath,
+  loadProcessConfig,
+  parseEnvFile,
+  settingsMarkdown,
+} from '../lib/config';
 import { formatDoctor, runDoctor } from './doctor';
 import { runHealthCheck } from './health';
 
-const program = new Command('scientist').description('durable-scientist: automated ML research as durable workflows');
+const program = new Command('scientist').description(
+  'durable-scientist: automated ML research as durable workflows',
+);
 
 program
   .command('doctor')
-  .description('check every service (Temporal, Web UI, S3, Docker, sandbox image, TeX); exit 0 only if all pass')
+  .description(
+    'check every service (Temporal, Web UI, S3, Docker, sandbox image, TeX); exit 0 only if all pass',
+  )
   .option('--json', 'machine-readable output')
   .action(async (opts: { json?: boolean }) => {
     const results = await runDoctor(loadProcessConfig());
@@ -35,7 +45,9 @@ program
     const health = await runHealthCheck(config);
     if (opts.json) console.log(JSON.stringify({ doctor, health }, null, 2));
     else {
-      console.log(`\nhealth-check workflow completed: PyTorch ${health.result.torchVersion} in the sandbox, ${health.result.sandboxMs} ms`);
+      console.log(
+        `\nhealth-check workflow completed: PyTorch ${health.result.torchVersion} in the sandbox, ${health.result.sandboxMs} ms`,
+      );
       console.log(`  result ${health.result.outputKey}\n  open ${health.uiUrl}`);
     }
   });

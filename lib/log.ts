@@ -13,7 +13,9 @@ export function createLogger(name: string, level: LogLevel = 'info'): Logger {
   const emit = (l: LogLevel) => (msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[l] < ORDER[level]) return;
     const extra = fields && Object.keys(fields).length ? ' ' + JSON.stringify(fields) : '';
-    process.stderr.write(`${new Date().toISOString()} ${l.toUpperCase().padEnd(5)} ${name}: ${msg}${extra}\n`);
+    process.stderr.write(
+      `${new Date().toISOString()} ${l.toUpperCase().padEnd(5)} ${name}: ${msg}${extra}\n`,
+    );
   };
   return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
 }

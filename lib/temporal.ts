@@ -12,8 +12,14 @@ function connectionOptions(config: Config) {
 }
 
 /** A client for starting and talking to workflows. Close `client.connection` when done. */
-export async function connectClient(config: Config, options: { connectTimeoutMs?: number } = {}): Promise<Client> {
-  const connection = await Connection.connect({ ...connectionOptions(config), connectTimeout: options.connectTimeoutMs ?? 5000 });
+export async function connectClient(
+  config: Config,
+  options: { connectTimeoutMs?: number } = {},
+): Promise<Client> {
+  const connection = await Connection.connect({
+    ...connectionOptions(config),
+    connectTimeout: options.connectTimeoutMs ?? 5000,
+  });
   return new Client({ connection, namespace: config.temporal.namespace });
 }
 

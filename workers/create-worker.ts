@@ -38,11 +38,14 @@ export interface CreateWorkerOptions {
   maxConcurrentActivities?: number;
 }
 
-export async function createWorker(options: CreateWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
+export async function createWorker(
+  options: CreateWorkerOptions,
+): Promise<{ worker: Worker; connection: NativeConnection }> {
   const { config, role } = options;
   const deps = options.deps ?? realDeps(config, `${role}-activities`);
   const connection = options.connection ?? (await connectWorker(config));
-  const taskQueue = options.taskQueue ?? (role === 'main' ? config.temporal.taskQueue : config.temporal.gpuTaskQueue);
+  const taskQueue =
+    options.taskQueue ?? (role === 'main' ? config.temporal.taskQueue : config.temporal.gpuTaskQueue);
   const base: WorkerOptions = {
     connection,
     namespace: config.temporal.namespace,

@@ -7,12 +7,17 @@ import { createLogger } from '../lib/log';
 import { installRuntimeLogger } from '../lib/temporal';
 import { createWorker, type CreateWorkerOptions, type WorkerRole } from './create-worker';
 
-export async function runWorkerProcess(role: WorkerRole, extra: Partial<CreateWorkerOptions> = {}): Promise<void> {
+export async function runWorkerProcess(
+  role: WorkerRole,
+  extra: Partial<CreateWorkerOptions> = {},
+): Promise<void> {
   const config = loadProcessConfig();
   const log = createLogger(`worker:${role}`, config.logLevel);
   installRuntimeLogger(config.logLevel === 'debug' ? 'DEBUG' : config.logLevel === 'info' ? 'INFO' : 'WARN');
   const { worker, connection } = await createWorker({ config, role, ...extra });
-  log.info(`polling ${worker.options.taskQueue} on ${config.temporal.address}`, { namespace: config.temporal.namespace });
+  log.info(`polling ${worker.options.taskQueue} on ${config.temporal.address}`, {
+    namespace: config.temporal.namespace,
+  });
   try {
     await worker.run();
   } finally {

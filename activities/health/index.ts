@@ -47,7 +47,9 @@ export function createHealthActivities({ store }: Pick<ActivityDeps, 'store'>) {
         const sum = probe.numbers.reduce((a, b) => a + b, 0);
         const sumsq = probe.numbers.reduce((a, b) => a + b * b, 0);
         if (Math.abs(out.sum - sum) > 1e-9 || Math.abs(out.sumsq - sumsq) > 1e-9) {
-          throw new InvalidInputError(`sandbox computed ${JSON.stringify(out)}, expected sum ${sum}, sumsq ${sumsq}`);
+          throw new InvalidInputError(
+            `sandbox computed ${JSON.stringify(out)}, expected sum ${sum}, sumsq ${sumsq}`,
+          );
         }
         return { sum, sumsq };
       });
@@ -55,7 +57,11 @@ export function createHealthActivities({ store }: Pick<ActivityDeps, 'store'>) {
   };
 }
 
-export function createSandboxHealthActivities({ store, sandbox, config }: Pick<ActivityDeps, 'store' | 'sandbox' | 'config'>) {
+export function createSandboxHealthActivities({
+  store,
+  sandbox,
+  config,
+}: Pick<ActivityDeps, 'store' | 'sandbox' | 'config'>) {
   return {
     /** Runs the probe through PyTorch in a sandbox container; stores result and log. */
     async sandboxProbe(checkId: string): Promise<SandboxProbeResult> {
@@ -77,9 +83,13 @@ export function createSandboxHealthActivities({ store, sandbox, config }: Pick<A
           });
           const logKey = (await store.put(keys.health(checkId, 'sandbox.log'), result.log)).key;
           if (result.outcome !== 'ok') {
-            throw new ServiceUnavailableError(`sandbox probe ended "${result.outcome}": ${result.stderrTail.slice(-500)}`);
+            throw new ServiceUnavailableError(
+              `sandbox probe ended "${result.outcome}": ${result.stderrTail.slice(-500)}`,
+            );
           }
-          const output = JSON.parse(await readFile(path.join(work, 'result.json'), 'utf8')) as { torch: string };
+          const output = JSON.parse(await readFile(path.join(work, 'result.json'), 'utf8')) as {
+            torch: string;
+          };
           const outputKey = (await store.putJson(keys.health(checkId, 'result.json'), output)).key;
           return { outputKey, logKey, torchVersion: output.torch, durationMs: result.durationMs };
         } finally {

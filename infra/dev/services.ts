@@ -47,23 +47,39 @@ function hostOf(hostPort: string): string {
 }
 
 /** Waits until `probe` resolves true, or fails after `timeoutMs` with `hint`. */
-async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number, hint: string): Promise<void> {
+async function waitFor(
+  what: string,
+  probe: () => Promise<boolean>,
+  timeoutMs: number,
+  hint: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await probe().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`${what} did not become ready within ${timeoutMs / 1000} s. ${hint}`);
+    if (Date.now() > deadline)
+      throw new Error(`${what} did not become ready within ${timeoutMs / 1000} s. ${hint}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
 
 /** Starts `cmd` detached, stdout/stderr appended to logs/<name>.log, pid in run/<name>.pid. */
-function spawnDetached(config: Config, name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): number {
+function spawnDetached(
+  config: Config,
+  name: string,
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): number {
   const d = dirs(config);
   mkdirSync(d.logs, { recursive: true });
   mkdirSync(d.run, { recursive: true });
   const logFile = path.join(d.logs, `${name}.log`);
   const fd = openSync(logFile, 'a');
-  const child = spawn(cmd, args, { detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, ...env } });
+  const child = spawn(cmd, args, {
+    detached: true,
+    stdio: ['ignore', fd, fd],
+    env: { ...process.env, ...env },
+  });
   closeSync(fd);
   if (child.pid === undefined) throw new Error(`could not start ${cmd}`);
   child.unref();
@@ -84,7 +100,12 @@ function readPid(config: Config, name: string): number | undefined {
 }
 
 /** Stops the process recorded in run/<name>.pid: SIGTERM, then SIGKILL after `graceMs`. */
-async function stopRecorded(config: Config, name: string, signal: NodeJS.Signals = 'SIGTERM', graceMs = 10_000): Promise<boolean> {
+async function stopRecorded(
+  config: Config,
+  name: string,
+  signal: NodeJS.Signals = 'SIGTERM',
+  graceMs = 10_000,
+): Promise<boolean> {
   const pid = readPid(config, name);
   if (pid === undefined) return false;
   process.kill(pid, signal);
@@ -150,23 +171,55 @@ async function temporalUiUp(config: Config): Promise<boolean> {
 }
 
 async function temporalCli(config: Config, args: string[]): Promise<string> {
-  const { stdout } = await run(path.join(TOOLS_BIN, 'temporal'), [...args, '--address', config.temporal.address], {
-    env: { ...process.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' },
-  });
+  const { stdout } = await run(
+    path.join(TOOLS_BIN, 'temporal'),
+    [...args, '--address', config.temporal.address],
+    {
+      env: { ...process.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' },
+    },
+  );
   return stdout;
 }
 
 /** Registers our search attributes and raises retention; both idempotent. */
 async function configureNamespace(config: Config, log: Logger): Promise<void> {
   const ns = config.temporal.namespace;
-  const listed = await temporalCli(config, ['operator', 'search-attribute', 'list', '--namespace', ns, '-o', 'json']);
-  const existing = new Set(Object.keys((JSON.parse(listed) as { customAttributes?: object }).customAttributes ?? {}));
+  const listed = await temporalCli(config, [
+    'operator',
+    'search-attribute',
+    'list',
+    '--namespace',
+    ns,
+    '-o',
+    'json',
+  ]);
+  const existing = new Set(
+    Object.keys((JSON.parse(listed) as { customAttributes?: object }).customAttributes ?? {}),
+  );
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTE_TYPES)) {
     if (existing.has(name)) continue;
     log.info(`registering search attribute ${name} (${type})`);
-    await temporalCli(config, ['operator', 'search-attribute', 'create', '--namespace', ns, '--name', name, '--type', type]);
+    await temporalCli(config, [
+      'operator',
+      'search-attribute',
+      'create',
+      '--namespace',
+      ns,
+      '--name',
+      name,
+      '--type',
+      type,
+    ]);
   }
-  await temporalCli(config, ['operator', 'namespace', 'update', '--namespace', ns, '--retention', `${config.temporal.retentionDays * 24}h`]);
+  await temporalCli(config, [
+    'operator',
+    'namespace',
+    'update',
+    '--namespace',
+    ns,
+    '--retention',
+    `${config.temporal.retentionDays * 24}h`,
+  ]);
 }
 
 export async function startTemporal(config: Config, log: Logger): Promise<void> {
@@ -180,16 +233,25 @@ export async function startTemporal(config: Config, log: Logger): Promise<void> 
       'temporal',
       path.join(TOOLS_BIN, 'temporal'),
       [
-        'server', 'start-dev',
-        '--db-filename', path.join(d.temporal, 'temporal.db'),
-        '--ip', hostOf(config.temporal.address),
-        '--port', String(portOf(config.temporal.address)),
-        '--ui-ip', ui.hostname,
-        '--ui-port', ui.port || '80',
-        '--namespace', config.temporal.namespace,
-        '--log-level', 'warn',
+        'server',
+        'start-dev',
+        '--db-filename',
+        path.join(d.temporal, 'temporal.db'),
+        '--ip',
+        hostOf(config.temporal.address),
+        '--port',
+        String(portOf(config.temporal.address)),
+        '--ui-ip',
+        ui.hostname,
+        '--ui-port',
+        ui.port || '80',
+        '--namespace',
+        config.temporal.namespace,
+        '--log-level',
+        'warn',
         // A freshly registered search attribute must be usable at once, not after a cache refresh.
-        '--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=true',
+        '--dynamic-config-value',
+        'system.forceSearchAttributesCacheRefreshOnRead=true',
       ],
       { TEMPORAL_VERSION_CHECK_DISABLED: '1' },
     );
@@ -200,7 +262,12 @@ export async function startTemporal(config: Config, log: Logger): Promise<void> 
       `See ${path.join(d.logs, 'temporal.log')}; is the port of SCIENTIST_TEMPORAL_ADDRESS free? Run: npm run services -- restart temporal`,
     );
   }
-  await waitFor('the Temporal Web UI', () => temporalUiUp(config), 30_000, `Check SCIENTIST_TEMPORAL_UI_URL (${config.temporal.uiUrl}).`);
+  await waitFor(
+    'the Temporal Web UI',
+    () => temporalUiUp(config),
+    30_000,
+    `Check SCIENTIST_TEMPORAL_UI_URL (${config.temporal.uiUrl}).`,
+  );
   await configureNamespace(config, log);
 }
 
@@ -256,7 +323,11 @@ export async function startS3(config: Config, log: Logger): Promise<void> {
 // ---------------------------------------------------------------- all together
 
 export async function status(config: Config): Promise<ServiceStatus[]> {
-  const check = async (name: ServiceName, probe: () => Promise<boolean>, where: string): Promise<ServiceStatus> => {
+  const check = async (
+    name: ServiceName,
+    probe: () => Promise<boolean>,
+    where: string,
+  ): Promise<ServiceStatus> => {
     const up = await probe().catch(() => false);
     return { name, up, detail: up ? where : `down (${where})` };
   };
@@ -277,7 +348,11 @@ export async function start(config: Config, name: ServiceName, log: Logger): Pro
  * Stops a service this project started. `signal` SIGKILL simulates a crash (used by the crash
  * tests). A Docker engine we did not start is left alone.
  */
-export async function stop(config: Config, name: ServiceName, signal: NodeJS.Signals = 'SIGTERM'): Promise<boolean> {
+export async function stop(
+  config: Config,
+  name: ServiceName,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<boolean> {
   return stopRecorded(config, name === 'docker' ? 'dockerd' : name, signal);
 }
 
@@ -303,7 +378,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'down':
     case 'stop':
-      for (const t of (target ? targets : (['s3', 'temporal'] as ServiceName[]))) {
+      for (const t of target ? targets : (['s3', 'temporal'] as ServiceName[])) {
         console.log(`${t}: ${(await stop(config, t)) ? 'stopped' : 'not started by this project'}`);
       }
       return;

@@ -29,7 +29,11 @@ export interface ArtifactStore {
    * Stores `body` under `<prefix>/<sha256>` unless that key already exists: a retried put of
    * the same bytes costs one existence check and yields the same key.
    */
-  putContent(prefix: string, body: Buffer | string, options?: { contentType?: string }): Promise<StoredObject>;
+  putContent(
+    prefix: string,
+    body: Buffer | string,
+    options?: { contentType?: string },
+  ): Promise<StoredObject>;
   get(key: string): Promise<Buffer>;
   getText(key: string): Promise<string>;
   /** Reads a content-addressed key and checks the bytes against the hash in its name. */

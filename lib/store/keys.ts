@@ -24,8 +24,10 @@ export function artifactKey(...segments: (string | number)[]): string {
 }
 
 export const keys = {
-  campaign: (campaignId: string, ...rest: (string | number)[]) => artifactKey('campaigns', campaignId, ...rest),
-  paper: (paperId: string, stage: string, ...rest: (string | number)[]) => artifactKey('papers', paperId, stage, ...rest),
+  campaign: (campaignId: string, ...rest: (string | number)[]) =>
+    artifactKey('campaigns', campaignId, ...rest),
+  paper: (paperId: string, stage: string, ...rest: (string | number)[]) =>
+    artifactKey('papers', paperId, stage, ...rest),
   cas: (kind: string) => artifactKey('cas', kind),
   cache: (kind: string, hash: string) => artifactKey('cache', kind, hash),
   health: (id: string, ...rest: (string | number)[]) => artifactKey('health', id, ...rest),

@@ -2,18 +2,28 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import * as Minio from 'minio';
 import type { Config } from '../config';
-import { ArtifactCorruptError, ArtifactNotFoundError, ServiceUnavailableError } from '../errors';
+import { ArtifactCorruptError, ArtifactNotFoundError, ConfigError, ServiceUnavailableError } from '../errors';
 import type { ArtifactStore, Body, ObjectInfo, StoredObject } from './artifact-store';
 
 const NOT_FOUND_CODES = new Set(['NoSuchKey', 'NotFound', 'NoSuchObject']);
+const AUTH_CODES = new Set(['AccessDenied', 'SignatureDoesNotMatch', 'InvalidAccessKeyId', 'InvalidToken']);
 /** Network errors and S3's own "try again" answers. */
 const TRANSIENT_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'EAI_AGAIN', 'UND_ERR_SOCKET',
-  'InternalError', 'ServiceUnavailable', 'SlowDown', 'RequestTimeout',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'InternalError',
+  'ServiceUnavailable',
+  'SlowDown',
+  'RequestTimeout',
 ]);
 
 function errorCode(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
+  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : undefined;
 }
 
 export function minioClient(s3: Config['s3']): Minio.Client {
@@ -65,7 +75,11 @@ export class S3ArtifactStore implements ArtifactStore {
     });
   }
 
-  async putContent(prefix: string, body: Buffer | string, options: { contentType?: string } = {}): Promise<StoredObject> {
+  async putContent(
+    prefix: string,
+    body: Buffer | string,
+    options: { contentType?: string } = {},
+  ): Promise<StoredObject> {
     const buf = typeof body === 'string' ? Buffer.from(body) : body;
     const hash = sha256(buf);
     const key = `${prefix}/${hash}`;
@@ -119,7 +133,11 @@ export class S3ArtifactStore implements ArtifactStore {
       for await (const item of this.client.listObjectsV2(this.bucket, this.full(prefix), true)) {
         const o = item as Minio.BucketItem;
         if (!o.name) continue;
-        out.push({ key: o.name.slice(this.prefix.length), size: o.size, lastModified: o.lastModified ?? new Date(0) });
+        out.push({
+          key: o.name.slice(this.prefix.length),
+          size: o.size,
+          lastModified: o.lastModified ?? new Date(0),
+        });
       }
       return out.sort((a, b) => a.key.localeCompare(b.key));
     });
@@ -144,7 +162,8 @@ export class S3ArtifactStore implements ArtifactStore {
   }
 
   private full(key: string): string {
-    if (!key || key.startsWith('/') || key.split('/').includes('..')) throw new Error(`bad artifact key: ${key}`);
+    if (!key || key.startsWith('/') || key.split('/').includes('..'))
+      throw new Error(`bad artifact key: ${key}`);
     return this.prefix + key;
   }
 
@@ -173,10 +192,19 @@ export class S3ArtifactStore implements ArtifactStore {
     } catch (err) {
       const code = errorCode(err);
       if (code && NOT_FOUND_CODES.has(code)) throw new ArtifactNotFoundError(key, { cause: err });
+      if (code && AUTH_CODES.has(code)) {
+        throw new ConfigError(
+          `S3 refused our credentials (${code}) for ${key}: check SCIENTIST_S3_ACCESS_KEY and SCIENTIST_S3_SECRET_KEY`,
+          { cause: err },
+        );
+      }
       if ((code && TRANSIENT_CODES.has(code)) || /socket hang up/.test(String(err))) {
-        throw new ServiceUnavailableError(`S3 store unreachable (${code ?? String(err)}) for ${key}; is the S3 server up? (scientist doctor)`, {
-          cause: err,
-        });
+        throw new ServiceUnavailableError(
+          `S3 store unreachable (${code ?? String(err)}) for ${key}; is the S3 server up? (scientist doctor)`,
+          {
+            cause: err,
+          },
+        );
       }
       throw err;
     }

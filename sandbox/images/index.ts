@@ -41,19 +41,26 @@ export async function ensureSandboxImage(docker: Docker, config: Config, log: Lo
   const tag = sandboxImage(config);
   if (await imageExists(docker, tag)) return tag;
   if (config.sandbox.image) {
-    throw new Error(`sandbox image ${tag} (SCIENTIST_SANDBOX_IMAGE) is not on this Docker engine; load or pull it first`);
+    throw new Error(
+      `sandbox image ${tag} (SCIENTIST_SANDBOX_IMAGE) is not on this Docker engine; load or pull it first`,
+    );
   }
   log.info(`building sandbox image ${tag} with debootstrap (a few minutes, once per recipe change)`);
   const t0 = Date.now();
   await new Promise<void>((resolve, reject) => {
     const child = spawn('bash', [RECIPE, tag], { stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`sandbox image build failed (exit ${code})`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`sandbox image build failed (exit ${code})`)),
+    );
   });
   log.info(`built ${tag} in ${Math.round((Date.now() - t0) / 1000)} s`);
   for (const img of await docker.listImages({ filters: { reference: [SANDBOX_REPOSITORY] } })) {
     if (!(img.RepoTags ?? []).includes(tag)) {
-      await docker.getImage(img.Id).remove({ force: true }).catch(() => undefined);
+      await docker
+        .getImage(img.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
     }
   }
   return tag;

@@ -18,7 +18,7 @@ export default async function globalSetup(): Promise<void> {
     workflowsPath: path.resolve(__dirname, '../../workflows'),
     logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
   });
-  const file = workflowBundlePath(config);
+  const file = workflowBundlePath();
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, code);
 }

@@ -43,13 +43,28 @@ export interface TestWorkers {
 }
 
 /** A main and a GPU worker on the suite's queues, with the pre-built workflow bundle. */
-export async function startTestWorkers(config: Config, deps: ActivityDeps = realDeps(config)): Promise<TestWorkers> {
+export async function startTestWorkers(
+  config: Config,
+  deps: ActivityDeps = realDeps(config),
+): Promise<TestWorkers> {
   installRuntimeLogger('WARN');
   const client = await connectClient(config);
   const made: { worker: Worker; close: () => Promise<void> }[] = [];
   for (const role of ['main', 'gpu'] as const) {
-    const { worker, connection } = await createWorker({ config, role, deps, workflowBundlePath: workflowBundlePath(config) });
-    made.push({ worker, close: () => connection.close() });
+    const { worker, connection } = await createWorker({
+      config,
+      role,
+      deps,
+      workflowBundlePath: workflowBundlePath(),
+    });
+    made.push({
+      worker,
+      close: async () => {
+        // A worker that never ran still holds its connection until it has run and shut down.
+        if (worker.getState() === 'INITIALIZED') await worker.runUntil(Promise.resolve());
+        await connection.close();
+      },
+    });
   }
   return {
     client,

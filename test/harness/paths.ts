@@ -1,6 +1,7 @@
 import path from 'node:path';
-import type { Config } from '../../lib/config';
+import { PROJECT_ROOT } from '../../lib/paths';
 
-export function workflowBundlePath(config: Config): string {
-  return path.join(config.dataDir, 'test', 'workflow-bundle.js');
+/** The workflow bundle that global setup builds once for every suite (independent of data dirs). */
+export function workflowBundlePath(): string {
+  return path.join(PROJECT_ROOT, 'node_modules', '.cache', 'durable-scientist', 'workflow-bundle.js');
 }

@@ -1,0 +1,79 @@
+import { describeConfig, loadConfig, parseEnvFile, settingsMarkdown, SETTINGS } from '../../lib/config';
+import { ConfigError } from '../../lib/errors';
+
+describe('config', () => {
+  it('gives working local defaults when nothing is set', () => {
+    const c = loadConfig({});
+    expect(c.temporal.address).toBe('127.0.0.1:7233');
+    expect(c.temporal.taskQueue).not.toBe(c.temporal.gpuTaskQueue);
+    expect(c.s3.endpoint).toBe('http://127.0.0.1:8333');
+    expect(c.sandbox.timeoutMs).toBe(7200 * 1000);
+    expect(c.gpu.count).toBe('auto');
+    expect(c.dataDir).toMatch(/\/\.data$/);
+  });
+
+  it('coerces numbers and booleans from strings', () => {
+    const c = loadConfig({
+      SCIENTIST_SANDBOX_MEMORY_MB: '512',
+      SCIENTIST_TEMPORAL_TLS: 'true',
+      SCIENTIST_GPU_COUNT: '2',
+    });
+    expect(c.sandbox.memoryMB).toBe(512);
+    expect(c.temporal.tls).toBe(true);
+    expect(c.gpu.count).toBe(2);
+  });
+
+  it('lists every bad setting in one error, naming the variable and what it got', () => {
+    let err: unknown;
+    try {
+      loadConfig({
+        SCIENTIST_S3_ENDPOINT: 'not a url',
+        SCIENTIST_SANDBOX_PIDS_LIMIT: 'many',
+        SCIENTIST_S3_BUCKET: 'Bad_Bucket',
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const msg = (err as Error).message;
+    expect(msg).toContain('SCIENTIST_S3_ENDPOINT="not a url"');
+    expect(msg).toContain('SCIENTIST_SANDBOX_PIDS_LIMIT="many"');
+    expect(msg).toContain('SCIENTIST_S3_BUCKET="Bad_Bucket"');
+  });
+
+  it('reads secrets from the environment only and never prints them', () => {
+    expect(() => loadConfig({}, { SCIENTIST_S3_SECRET_KEY: 'in-a-file-123' })).toThrow(
+      /secret: set it in the environment/,
+    );
+    const env = { SCIENTIST_S3_SECRET_KEY: 'super-secret-value' };
+    expect(loadConfig(env).s3.secretKey).toBe('super-secret-value');
+    const printed = JSON.stringify(describeConfig(env));
+    expect(printed).not.toContain('super-secret-value');
+    expect(() => loadConfig({ SCIENTIST_S3_SECRET_KEY: 'short' })).toThrow(
+      /SCIENTIST_S3_SECRET_KEY=\(hidden\)/,
+    );
+  });
+
+  it('lets the process environment win over the env file', () => {
+    const c = loadConfig(
+      { SCIENTIST_S3_BUCKET: 'from-env' },
+      { SCIENTIST_S3_BUCKET: 'from-file', SCIENTIST_TASK_QUEUE: 'q-file' },
+    );
+    expect(c.s3.bucket).toBe('from-env');
+    expect(c.temporal.taskQueue).toBe('q-file');
+  });
+
+  it('parses env files and rejects malformed lines with their number', () => {
+    expect(parseEnvFile('# comment\n\nexport A=1\nB = "two words"\nC=\'x\'\n')).toEqual({
+      A: '1',
+      B: 'two words',
+      C: 'x',
+    });
+    expect(() => parseEnvFile('A=1\nthis is wrong\n')).toThrow(/line 2/);
+  });
+
+  it('documents every setting in the README table', () => {
+    const table = settingsMarkdown();
+    for (const name of Object.keys(SETTINGS)) expect(table).toContain(`\`${name}\``);
+  });
+});
