@@ -52,7 +52,7 @@ function checks(config: Config): Check[] {
     },
     {
       name: 'temporal',
-      hint: restart('temporal'),
+      hint: `${restart('temporal')}; against a production cluster run: scientist init-namespace`,
       run: async () => {
         const client = await connectClient(config, { connectTimeoutMs: 3000 });
         try {

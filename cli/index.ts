@@ -10,6 +10,7 @@ import {
   parseEnvFile,
   settingsMarkdown,
 } from '../lib/config';
+import { ensureNamespace } from '../lib/namespace';
 import { formatDoctor, runDoctor } from './doctor';
 import { runHealthCheck } from './health';
 
@@ -50,6 +51,14 @@ program
       );
       console.log(`  result ${health.result.outputKey}\n  open ${health.uiUrl}`);
     }
+  });
+
+program
+  .command('init-namespace')
+  .description('register our search attributes and set retention on the configured namespace (idempotent)')
+  .action(async () => {
+    const added = await ensureNamespace(loadProcessConfig());
+    console.log(added.length ? `registered: ${added.join(', ')}` : 'search attributes already registered');
   });
 
 program

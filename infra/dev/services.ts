@@ -7,20 +7,18 @@
  *
  * The same functions are used by the test harness (global setup) and the crash tests.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { Connection } from '@temporalio/client';
 import { loadProcessConfig, type Config } from '../../lib/config';
 import { createLogger, type Logger } from '../../lib/log';
 import { PROJECT_ROOT } from '../../lib/paths';
-import { SEARCH_ATTRIBUTE_TYPES } from '../../lib/search-attributes';
+import { ensureNamespace } from '../../lib/namespace';
 import { minioClient } from '../../lib/store';
 import { ensureSandboxImage } from '../../sandbox/images';
 
-const run = promisify(execFile);
 export const TOOLS_BIN = path.join(PROJECT_ROOT, '.tools', 'bin');
 export type ServiceName = 'docker' | 'temporal' | 's3';
 export const SERVICE_NAMES: ServiceName[] = ['docker', 'temporal', 's3'];
@@ -170,58 +168,6 @@ async function temporalUiUp(config: Config): Promise<boolean> {
   return res.ok;
 }
 
-async function temporalCli(config: Config, args: string[]): Promise<string> {
-  const { stdout } = await run(
-    path.join(TOOLS_BIN, 'temporal'),
-    [...args, '--address', config.temporal.address],
-    {
-      env: { ...process.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' },
-    },
-  );
-  return stdout;
-}
-
-/** Registers our search attributes and raises retention; both idempotent. */
-async function configureNamespace(config: Config, log: Logger): Promise<void> {
-  const ns = config.temporal.namespace;
-  const listed = await temporalCli(config, [
-    'operator',
-    'search-attribute',
-    'list',
-    '--namespace',
-    ns,
-    '-o',
-    'json',
-  ]);
-  const existing = new Set(
-    Object.keys((JSON.parse(listed) as { customAttributes?: object }).customAttributes ?? {}),
-  );
-  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTE_TYPES)) {
-    if (existing.has(name)) continue;
-    log.info(`registering search attribute ${name} (${type})`);
-    await temporalCli(config, [
-      'operator',
-      'search-attribute',
-      'create',
-      '--namespace',
-      ns,
-      '--name',
-      name,
-      '--type',
-      type,
-    ]);
-  }
-  await temporalCli(config, [
-    'operator',
-    'namespace',
-    'update',
-    '--namespace',
-    ns,
-    '--retention',
-    `${config.temporal.retentionDays * 24}h`,
-  ]);
-}
-
 export async function startTemporal(config: Config, log: Logger): Promise<void> {
   if (!(await temporalUp(config).catch(() => false))) {
     const d = dirs(config);
@@ -268,7 +214,8 @@ export async function startTemporal(config: Config, log: Logger): Promise<void> 
     30_000,
     `Check SCIENTIST_TEMPORAL_UI_URL (${config.temporal.uiUrl}).`,
   );
-  await configureNamespace(config, log);
+  const added = await ensureNamespace(config);
+  if (added.length) log.info(`registered search attributes: ${added.join(', ')}`);
 }
 
 // ---------------------------------------------------------------- S3 server (SeaweedFS)
