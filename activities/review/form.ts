@@ -1,0 +1,72 @@
+/**
+ * The review form (NeurIPS style, as the AI Scientist uses) and how an ensemble of reviews
+ * becomes one result: numeric scores averaged over the valid reviews, the decision calibrated
+ * on the mean overall score against a threshold (default 6) rather than on the reviewers' own
+ * accept/reject words, which small models give at random.
+ */
+import { z } from 'zod';
+
+const score = (min: number, max: number) => z.number().int().min(min).max(max);
+
+export const ReviewForm = z.object({
+  summary: z.string().min(1),
+  strengths: z.array(z.string()),
+  weaknesses: z.array(z.string()),
+  originality: score(1, 4),
+  quality: score(1, 4),
+  clarity: score(1, 4),
+  significance: score(1, 4),
+  questions: z.array(z.string()),
+  limitations: z.array(z.string()),
+  ethicalConcerns: z.boolean(),
+  soundness: score(1, 4),
+  presentation: score(1, 4),
+  contribution: score(1, 4),
+  overall: score(1, 10),
+  confidence: score(1, 5),
+  decision: z.enum(['Accept', 'Reject']),
+});
+export type ReviewForm = z.infer<typeof ReviewForm>;
+
+export const NUMERIC_FIELDS = [
+  'originality',
+  'quality',
+  'clarity',
+  'significance',
+  'soundness',
+  'presentation',
+  'contribution',
+  'overall',
+  'confidence',
+] as const satisfies readonly (keyof ReviewForm)[];
+export type NumericField = (typeof NUMERIC_FIELDS)[number];
+
+export interface AggregateReview {
+  /** Reviews that passed validation, out of those requested. */
+  validReviews: number;
+  requestedReviews: number;
+  /** Mean of each numeric field over the valid reviews, rounded to 2 decimals. */
+  scores: Record<NumericField, number>;
+  decision: 'Accept' | 'Reject';
+  /** The overall-score threshold the decision was calibrated on. */
+  threshold: number;
+}
+
+/** Averages the valid reviews; throws when none is valid (the stage then fails clearly). */
+export function aggregateReviews(reviews: (ReviewForm | null)[], threshold = 6): AggregateReview {
+  const valid = reviews.filter((r): r is ReviewForm => r !== null);
+  if (valid.length === 0) throw new Error(`no valid review among ${reviews.length}`);
+  const scores = Object.fromEntries(
+    NUMERIC_FIELDS.map((f) => [
+      f,
+      Math.round((valid.reduce((s, r) => s + r[f], 0) / valid.length) * 100) / 100,
+    ]),
+  ) as Record<NumericField, number>;
+  return {
+    validReviews: valid.length,
+    requestedReviews: reviews.length,
+    scores,
+    decision: scores.overall >= threshold ? 'Accept' : 'Reject',
+    threshold,
+  };
+}

@@ -1,0 +1,109 @@
+import {
+  applyEdits,
+  describeFailures,
+  EditFormatError,
+  parseEditBlocks,
+} from '../../activities/coder/edit-engine';
+
+const FILE = [
+  'import torch',
+  '',
+  'def train(cfg):',
+  '    lr = 1e-3',
+  '    for step in range(100):',
+  '        loss = step_fn(lr)',
+  '    return loss',
+  '',
+].join('\n');
+
+const block = (path: string, search: string, replace: string) =>
+  `${path}\n<<<<<<< SEARCH\n${search}\n=======\n${replace}\n>>>>>>> REPLACE\n`;
+
+describe('edit engine: parsing', () => {
+  it('reads several blocks with their paths, ignoring prose and code fences', () => {
+    const reply = `I will lower the learning rate.\n\n\`\`\`python\n${block('experiment.py', '    lr = 1e-3', '    lr = 3e-4')}\`\`\`\nAnd notes:\n${block('notes.txt', '', 'Run 1: lower lr')}`;
+    expect(parseEditBlocks(reply)).toEqual([
+      { path: 'experiment.py', search: '    lr = 1e-3', replace: '    lr = 3e-4' },
+      { path: 'notes.txt', search: '', replace: 'Run 1: lower lr' },
+    ]);
+  });
+
+  it('rejects a block without its closing marker, saying which', () => {
+    expect(() => parseEditBlocks('experiment.py\n<<<<<<< SEARCH\nx = 1\n=======\nx = 2\n')).toThrow(
+      EditFormatError,
+    );
+    expect(() => parseEditBlocks('experiment.py\n<<<<<<< SEARCH\nx = 1\n=======\nx = 2\n')).toThrow(
+      /REPLACE/,
+    );
+  });
+});
+
+describe('edit engine: applying', () => {
+  it('applies an exact match', () => {
+    const r = applyEdits(
+      { 'experiment.py': FILE },
+      parseEditBlocks(block('experiment.py', '    lr = 1e-3', '    lr = 3e-4')),
+    );
+    expect(r.ok && r.files['experiment.py']).toContain('    lr = 3e-4\n');
+    expect(r.ok && r.fuzzyMatches).toBe(0);
+  });
+
+  it('tolerates lost indentation and trailing spaces, re-indenting the replacement to the file', () => {
+    const r = applyEdits(
+      { 'experiment.py': FILE },
+      parseEditBlocks(
+        block(
+          'experiment.py',
+          'for step in range(100):  \n    loss = step_fn(lr)',
+          'for step in range(200):\n    loss = step_fn(lr * 0.5)',
+        ),
+      ),
+    );
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.files['experiment.py']).toContain(
+      '    for step in range(200):\n        loss = step_fn(lr * 0.5)\n',
+    );
+    expect(r.fuzzyMatches).toBe(1);
+  });
+
+  it('is all-or-nothing: one failing block leaves every file unchanged and reports the closest lines', () => {
+    const files = { 'experiment.py': FILE };
+    const reply =
+      block('experiment.py', '    lr = 1e-3', '    lr = 3e-4') +
+      block('experiment.py', '    momentum = 0.9', '    momentum = 0.95');
+    const r = applyEdits(files, parseEditBlocks(reply));
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.failures).toHaveLength(1);
+    expect(r.failures[0]).toMatchObject({ block: 2, reason: 'not-found' });
+    expect(files['experiment.py']).toBe(FILE);
+    expect(describeFailures(r.failures)).toMatch(/None of your edits were applied/);
+  });
+
+  it('refuses an ambiguous search', () => {
+    const r = applyEdits({ 'a.py': 'x = 1\ny = 2\nx = 1\n' }, [
+      { path: 'a.py', search: 'x = 1', replace: 'x = 3' },
+    ]);
+    expect(!r.ok && r.failures[0]!.reason).toBe('ambiguous');
+  });
+
+  it('creates a new file from an empty search, and refuses paths outside the workspace or not editable', () => {
+    const r = applyEdits({ 'experiment.py': FILE }, [{ path: 'notes.txt', search: '', replace: '# Notes' }]);
+    expect(r.ok && r.files['notes.txt']).toBe('# Notes\n');
+    const bad = applyEdits(
+      {},
+      [
+        { path: '../etc/passwd', search: '', replace: 'x' },
+        { path: 'run.sh', search: '', replace: 'x' },
+      ],
+      (p) => p.endsWith('.py') || p === 'notes.txt',
+    );
+    expect(!bad.ok && bad.failures.map((f) => f.reason)).toEqual(['forbidden-path', 'forbidden-path']);
+  });
+
+  it('reports a missing file with the list of files', () => {
+    const r = applyEdits({ 'experiment.py': FILE }, [{ path: 'model.py', search: 'x', replace: 'y' }]);
+    expect(!r.ok && r.failures[0]!.message).toMatch(/no file model.py; files: experiment.py/);
+  });
+});
