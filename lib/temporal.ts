@@ -43,5 +43,14 @@ let runtimeInstalled = false;
 export function installRuntimeLogger(level: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR'): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger(level) });
+  Runtime.install({
+    logger: new DefaultLogger(level, (entry) => {
+      // GPU workers serve activities only; the SDK warns about that on every start.
+      if (entry.message.startsWith('No workflows registered')) return;
+      const meta = entry.meta && Object.keys(entry.meta).length ? ` ${JSON.stringify(entry.meta)}` : '';
+      process.stderr.write(
+        `${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} ${entry.level.padEnd(5)} temporal: ${entry.message}${meta}\n`,
+      );
+    }),
+  });
 }

@@ -1,3 +1,9 @@
 // Every workflow the workers serve. Workflow code is deterministic: no I/O, only activity types.
 export { healthCheckWorkflow } from './health';
 export type { HealthCheckInput, HealthCheckResult } from './health';
+export { campaignWorkflow, campaignStatusQuery, approveIdeasSignal, rankIdeas } from './campaign';
+export type { CampaignInput, CampaignOutcome, CampaignStatus, RankedIdea } from './campaign';
+export { paperWorkflow, paperStatusQuery } from './paper';
+export type { PaperInput, PaperOutcome, PaperStatus } from './paper';
+export { DEFAULT_CAMPAIGN_SETTINGS, DEFAULT_PAPER_SETTINGS } from './settings';
+export type { CampaignSettings, PaperSettings } from './settings';

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Client } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import type { ActivityDeps } from '../../activities';
 import { loadProcessConfig, type Config } from '../../lib/config';
 import { S3ArtifactStore } from '../../lib/store';
@@ -76,6 +76,40 @@ export async function startTestWorkers(
     },
     async close() {
       await Promise.all(made.map((m) => m.close()));
+      await client.connection.close();
+    },
+  };
+}
+
+/**
+ * Workers on the suite's queues that serve the real workflows with the given (stub)
+ * activities: for tests whose point is the orchestration.
+ */
+export async function startStubWorkers(
+  config: Config,
+  activities: { main: object; gpu: object },
+): Promise<{ client: Client; run<T>(fn: () => Promise<T>): Promise<T>; close(): Promise<void> }> {
+  installRuntimeLogger('WARN');
+  const client = await connectClient(config);
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const main = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    workflowBundle: { codePath: workflowBundlePath() },
+    activities: activities.main,
+  });
+  const gpu = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.gpuTaskQueue,
+    activities: activities.gpu,
+  });
+  return {
+    client,
+    run: (fn) => main.runUntil(gpu.runUntil(fn)),
+    async close() {
+      await connection.close();
       await client.connection.close();
     },
   };

@@ -1,0 +1,171 @@
+/**
+ * Stub activities for orchestration tests: deterministic, recording every call, with failures
+ * injectable per step. They implement the same ports as the real activities, so the workflows
+ * under test are exactly the production workflows.
+ */
+import type { ExperimentRunResult, GpuPorts, IdeaSummary, MainPorts } from '../../workflows/ports';
+
+const spend = (costUsd = 0.01) => ({ costUsd, inputTokens: 100, outputTokens: 50, calls: 1 });
+
+export interface FakeScript {
+  /** Idea names generated in order; a repeated name is archived as a duplicate. */
+  ideaNames?: string[];
+  /** Ideas judged not novel. */
+  notNovel?: string[];
+  /** `run_<n>` attempts that fail, by "run_n#attempt". */
+  failingRuns?: string[];
+  /** Plot attempts that fail. */
+  failingPlots?: number[];
+  /** Compile rounds that fail. */
+  failingCompiles?: number[];
+  /** The model declares its plan complete before this run. */
+  doneBeforeRun?: number;
+  costPerCall?: number;
+  overall?: number;
+}
+
+export function fakePorts(script: FakeScript = {}) {
+  const calls: { name: string; input: unknown }[] = [];
+  const record = (name: string, input: unknown) => calls.push({ name, input });
+  const names = script.ideaNames ?? ['alpha', 'beta'];
+  const archive = new Set<string>();
+  const runAttempts = new Map<string, number>();
+  const cost = script.costPerCall ?? 0.01;
+
+  const main: MainPorts = {
+    async loadTemplate(i) {
+      record('loadTemplate', i);
+      return { templateKey: `templates/${i.template}/manifest.json`, seedIdeas: 2 };
+    },
+    async generateIdea(i) {
+      record('generateIdea', i);
+      const name = names[i.index - 1];
+      if (!name) return { idea: null, problem: 'no more ideas', spend: spend(cost) };
+      const idea: IdeaSummary = {
+        name,
+        title: `On ${name}`,
+        key: `ideas/${name}.json`,
+        interestingness: 6,
+        feasibility: 7,
+        novelty: names.indexOf(name) + 3,
+      };
+      return { idea, spend: spend(cost) };
+    },
+    async reflectIdea(i) {
+      record('reflectIdea', i);
+      return { idea: i.idea, done: i.round >= 2, spend: spend(cost) };
+    },
+    async archiveIdea(i) {
+      record('archiveIdea', i);
+      const dup = archive.has(i.idea.name);
+      archive.add(i.idea.name);
+      return {
+        archiveKey: `archive/${archive.size}.json`,
+        duplicateOf: dup ? i.idea.name : undefined,
+        similarity: dup ? 1 : 0,
+      };
+    },
+    async noveltyRound(i) {
+      record('noveltyRound', i);
+      if (i.round < 2)
+        return { decision: 'undecided', query: `query ${i.idea.name}`, historyKey: 'h', spend: spend(cost) };
+      return {
+        decision: script.notNovel?.includes(i.idea.name) ? 'not-novel' : 'novel',
+        historyKey: 'h',
+        spend: spend(cost),
+      };
+    },
+    async prepareWorkspace(i) {
+      record('prepareWorkspace', i);
+      return { workspace: `ws/${i.paperId}/0` };
+    },
+    async planEdit(i) {
+      record('planEdit', i);
+      if (script.doneBeforeRun !== undefined && i.run >= script.doneBeforeRun)
+        return { status: 'done', workspace: i.workspace, spend: spend(cost) };
+      return { status: 'edited', workspace: `ws/${i.paperId}/${i.run}.${i.attempt}`, spend: spend(cost) };
+    },
+    async recordRun(i) {
+      record('recordRun', i);
+      return { workspace: `${i.workspace}+notes`, spend: spend(cost) };
+    },
+    async editPlot(i) {
+      record('editPlot', i);
+      return { workspace: `${i.workspace}+plot${i.attempt}`, status: 'edited', spend: spend(cost) };
+    },
+    async runPlot(i) {
+      record('runPlot', i);
+      const ok = !script.failingPlots?.includes(i.attempt);
+      return { ok, figureKeys: ok ? ['fig/a.png'] : [], stderrTail: ok ? '' : 'NameError: plt' };
+    },
+    async describeFigures(i) {
+      record('describeFigures', i);
+      return { workspace: i.workspace, spend: spend(cost) };
+    },
+    async writeSection(i) {
+      record('writeSection', i);
+      return { draftKey: `draft/${i.section}-${i.phase}`, spend: spend(cost) };
+    },
+    async citationRound(i) {
+      record('citationRound', i);
+      return { draftKey: `${i.draftKey}+c${i.round}`, done: i.round >= 3, added: 1, spend: spend(cost) };
+    },
+    async compileLatex(i) {
+      record('compileLatex', i);
+      if (script.failingCompiles?.includes(i.round))
+        return { ok: false, logKey: 'log', feedback: 'Undefined control sequence \\foo at line 3' };
+      return {
+        ok: true,
+        pdfKey: `pdf/${i.round}.pdf`,
+        textKey: `pdf/${i.round}.txt`,
+        logKey: 'log',
+        feedback: '',
+      };
+    },
+    async fixLatex(i) {
+      record('fixLatex', i);
+      return { draftKey: `${i.draftKey}+fix${i.round}`, spend: spend(cost) };
+    },
+    async reviewPaper(i) {
+      record('reviewPaper', i);
+      return {
+        reviewKey: `review/${i.round}/${i.reviewer}`,
+        overall: script.overall ?? 5,
+        spend: spend(cost),
+      };
+    },
+    async metaReview(i) {
+      record('metaReview', i);
+      const overall = script.overall ?? 5;
+      return {
+        metaKey: `meta/${i.round}`,
+        overall,
+        decision: overall >= i.threshold ? 'Accept' : 'Reject',
+        scores: { overall },
+        spend: spend(cost),
+      };
+    },
+    async revisePaper(i) {
+      record('revisePaper', i);
+      return { draftKey: `${i.draftKey}+revised`, spend: spend(cost) };
+    },
+  };
+
+  const gpu: GpuPorts = {
+    async runExperiment(i): Promise<ExperimentRunResult> {
+      record('runExperiment', i);
+      const attempt = (runAttempts.get(i.runName) ?? 0) + 1;
+      runAttempts.set(i.runName, attempt);
+      const failed = script.failingRuns?.includes(`${i.runName}#${attempt}`);
+      return {
+        runName: i.runName,
+        outcome: failed ? 'failed' : 'ok',
+        finalInfoKey: failed ? undefined : `runs/${i.runName}/final_info.json`,
+        logKey: `runs/${i.runName}/log`,
+        stderrTail: failed ? 'RuntimeError: shape mismatch' : '',
+        durationMs: 10,
+      };
+    },
+  };
+  return { main, gpu, calls, count: (name: string) => calls.filter((c) => c.name === name).length };
+}

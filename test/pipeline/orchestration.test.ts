@@ -1,0 +1,169 @@
+/**
+ * The campaign and paper workflows on the real dev server, with stub activities: the point of
+ * these tests is the orchestration (stages, loops, degrade paths, budget, children).
+ */
+import type { CampaignInput, CampaignOutcome, PaperInput, PaperOutcome } from '../../workflows';
+import { DEFAULT_CAMPAIGN_SETTINGS, DEFAULT_PAPER_SETTINGS } from '../../workflows';
+import { startStubWorkers, suiteConfig, uniqueId } from '../harness';
+import { fakePorts, type FakeScript } from './fake-ports';
+
+const config = suiteConfig('orchestration');
+const paperSettings = { ...DEFAULT_PAPER_SETTINGS, maxRuns: 3, citationRounds: 5, reviewers: 3, fast: true };
+
+async function runPaper(script: FakeScript, settings: Partial<typeof paperSettings> = {}) {
+  const fake = fakePorts(script);
+  const workers = await startStubWorkers(config, fake);
+  try {
+    const input: PaperInput = {
+      campaignId: 'c1',
+      templateKey: 'templates/grokking/manifest.json',
+      idea: {
+        name: 'alpha',
+        title: 'On alpha',
+        key: 'ideas/alpha.json',
+        interestingness: 6,
+        feasibility: 7,
+        novelty: 5,
+      },
+      gpuTaskQueue: config.temporal.gpuTaskQueue,
+      settings: { ...paperSettings, ...settings },
+    };
+    const workflowId = uniqueId('paper');
+    const outcome = (await workers.run(() =>
+      workers.client.workflow.execute('paperWorkflow', {
+        workflowId,
+        taskQueue: config.temporal.taskQueue,
+        args: [input],
+      }),
+    )) as PaperOutcome;
+    const history = await workers.client.workflow.getHandle(workflowId).fetchHistory();
+    return { outcome, fake, events: history.events?.length ?? 0 };
+  } finally {
+    await workers.close();
+  }
+}
+
+describe('paper workflow orchestration', () => {
+  it('runs every stage in order and totals the cost per stage', async () => {
+    const { outcome, fake } = await runPaper({ overall: 7 });
+    expect(outcome.state).toBe('completed');
+    expect(outcome.runs.map((r) => r.runName)).toEqual(['run_0', 'run_1', 'run_2', 'run_3']);
+    expect(outcome.pdfKey).toBe('pdf/1.pdf');
+    expect(outcome.review).toMatchObject({ overall: 7, decision: 'Accept' });
+    const order = fake.calls.map((c) => c.name).filter((n, i, a) => a.indexOf(n) === i);
+    expect(order).toEqual([
+      'prepareWorkspace',
+      'runExperiment',
+      'planEdit',
+      'recordRun',
+      'editPlot',
+      'runPlot',
+      'describeFigures',
+      'writeSection',
+      'citationRound',
+      'compileLatex',
+      'reviewPaper',
+      'metaReview',
+    ]);
+    // 3 edits + 3 notes + 1 plot edit + 1 figure description + 14 section passes + 3 citation
+    // rounds + related work + final refinement + 3 reviews + 1 meta-review, at $0.01 each.
+    expect(fake.count('writeSection')).toBe(7 * 2 + 2);
+    expect(outcome.cost.calls).toBe(3 + 3 + 1 + 1 + 16 + 3 + 3 + 1);
+    expect(outcome.cost.costUsd).toBeCloseTo(0.31, 6);
+    expect(Object.keys(outcome.costByStage).sort()).toEqual(['experiments', 'plots', 'review', 'writeup']);
+  });
+
+  it('feeds a failed run’s stderr back to the coder and retries; a run that always fails is skipped', async () => {
+    const { outcome, fake } = await runPaper({
+      failingRuns: ['run_1#1', 'run_2#1', 'run_2#2', 'run_2#3', 'run_2#4'],
+    });
+    expect(outcome.state).toBe('completed');
+    expect(outcome.runs.map((r) => r.runName)).toEqual(['run_0', 'run_1', 'run_3']);
+    const retry = fake.calls.find(
+      (c) => c.name === 'planEdit' && (c.input as { run: number; attempt: number }).attempt === 2,
+    );
+    expect((retry?.input as { feedback: string }).feedback).toContain('RuntimeError: shape mismatch');
+  });
+
+  it('stops experimenting when the model declares the plan complete', async () => {
+    const { outcome, fake } = await runPaper({ doneBeforeRun: 2 });
+    expect(outcome.runs.map((r) => r.runName)).toEqual(['run_0', 'run_1']);
+    expect(fake.count('runExperiment')).toBe(2);
+  });
+
+  it('goes on without figures when plotting fails every attempt', async () => {
+    const { outcome, fake } = await runPaper({ failingPlots: [1, 2, 3, 4] });
+    expect(outcome.state).toBe('completed');
+    expect(fake.count('runPlot')).toBe(4);
+    expect(fake.count('describeFigures')).toBe(0);
+  });
+
+  it('feeds compiler errors back to the writer until the paper compiles', async () => {
+    const { outcome, fake } = await runPaper({ failingCompiles: [1, 2] });
+    expect(outcome.pdfKey).toBe('pdf/3.pdf');
+    const fixes = fake.calls
+      .filter((c) => c.name === 'fixLatex')
+      .map((c) => (c.input as { feedback: string }).feedback);
+    expect(fixes).toEqual([
+      'Undefined control sequence \\foo at line 3',
+      'Undefined control sequence \\foo at line 3',
+    ]);
+  });
+
+  it('stops at a stage boundary with a clear final state when the budget is spent', async () => {
+    const { outcome, fake } = await runPaper({ costPerCall: 0.5 }, { budgetUsd: 1 });
+    expect(outcome.state).toBe('over-budget');
+    expect(outcome.reason).toMatch(/budget of \$1 reached at stage plots/);
+    expect(fake.count('writeSection')).toBe(0);
+    expect(outcome.cost.costUsd).toBeGreaterThanOrEqual(1);
+  });
+
+  it('revises, recompiles and re-reviews in the improvement round', async () => {
+    const { outcome, fake } = await runPaper({ overall: 6 }, { improve: true });
+    expect(fake.count('revisePaper')).toBe(1);
+    expect(fake.count('metaReview')).toBe(2);
+    expect(outcome.review?.metaKey).toBe('meta/improved');
+  });
+});
+
+describe('campaign workflow orchestration', () => {
+  it('ideates, drops duplicates and non-novel ideas, ranks, and runs the best as child papers', async () => {
+    const fake = fakePorts({
+      ideaNames: ['alpha', 'beta', 'alpha', 'gamma'],
+      notNovel: ['gamma'],
+      overall: 6,
+    });
+    const workers = await startStubWorkers(config, fake);
+    try {
+      const input: CampaignInput = {
+        template: 'grokking',
+        gpuTaskQueue: config.temporal.gpuTaskQueue,
+        settings: { ...DEFAULT_CAMPAIGN_SETTINGS, ideas: 4, papers: 2, parallelism: 2, paper: paperSettings },
+      };
+      const outcome = (await workers.run(() =>
+        workers.client.workflow.execute('campaignWorkflow', {
+          workflowId: `campaign-grokking-${uniqueId('c')}`,
+          taskQueue: config.temporal.taskQueue,
+          args: [input],
+        }),
+      )) as CampaignOutcome;
+      expect(outcome.state).toBe('completed');
+      expect(outcome.ideas.map((r) => [r.idea.name, r.novel])).toEqual([
+        ['beta', true],
+        ['alpha', true],
+        ['gamma', false],
+      ]);
+      expect(outcome.papers.map((p) => p.idea.name).sort()).toEqual(['alpha', 'beta']);
+      expect(outcome.papers.every((p) => p.state === 'completed')).toBe(true);
+      expect(outcome.papers[0]!.paperId).toMatch(/^paper-campaign-grokking-.*-(alpha|beta)$/);
+      // Campaign cost = its own calls + every paper's.
+      const own = Object.values(outcome.costByStage).reduce((s, x) => s + x.costUsd, 0);
+      expect(outcome.cost.costUsd).toBeCloseTo(
+        own + outcome.papers.reduce((s, p) => s + p.cost.costUsd, 0),
+        6,
+      );
+    } finally {
+      await workers.close();
+    }
+  });
+});

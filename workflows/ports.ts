@@ -1,0 +1,179 @@
+/**
+ * What the research workflows need from activities: one entry per side effect, by name, with
+ * small inputs and outputs (keys and summaries; everything large stays in the artifact store).
+ * The activity factories in activities/ implement these (the workers' type-check proves it),
+ * and orchestration tests replace them with stubs.
+ */
+import type { Spend } from './ledger';
+
+/** A research idea as it travels through history: small; the full text is at `key`. */
+export interface IdeaSummary {
+  name: string;
+  title: string;
+  key: string;
+  interestingness: number;
+  feasibility: number;
+  novelty: number;
+}
+
+/** A workspace version: the manifest key (path → content-addressed key) of the paper's files. */
+export type WorkspaceKey = string;
+
+export interface LlmStep {
+  spend: Spend;
+  /** The transcript of the call(s) in the artifact store. */
+  transcriptKey?: string;
+}
+
+export interface ExperimentRunResult {
+  runName: string;
+  outcome: 'ok' | 'failed' | 'timeout' | 'oom' | 'output-cap' | 'cancelled';
+  /** Small parsed final_info.json (per dataset: means). */
+  finalInfoKey?: string;
+  logKey: string;
+  /** The last ≈1,500 characters of stderr, for the fix prompt. */
+  stderrTail: string;
+  durationMs: number;
+  resumedFromStep?: number;
+}
+
+export interface MainPorts {
+  // ---- campaign
+  loadTemplate(input: {
+    campaignId: string;
+    template: string;
+  }): Promise<{ templateKey: string; seedIdeas: number }>;
+  generateIdea(input: {
+    campaignId: string;
+    templateKey: string;
+    index: number;
+    archiveKey: string;
+    steering: string[];
+  }): Promise<LlmStep & { idea: IdeaSummary | null; problem?: string }>;
+  reflectIdea(input: {
+    campaignId: string;
+    templateKey: string;
+    index: number;
+    round: number;
+    idea: IdeaSummary;
+    steering: string[];
+  }): Promise<LlmStep & { idea: IdeaSummary; done: boolean }>;
+  /** Adds the idea to the archive unless it is a near-duplicate of one there. */
+  archiveIdea(input: {
+    campaignId: string;
+    archiveKey: string;
+    idea: IdeaSummary;
+  }): Promise<{ archiveKey: string; duplicateOf?: string; similarity: number }>;
+  noveltyRound(input: {
+    campaignId: string;
+    idea: IdeaSummary;
+    round: number;
+    maxRounds: number;
+    historyKey?: string;
+  }): Promise<
+    LlmStep & { decision: 'novel' | 'not-novel' | 'undecided'; historyKey: string; query?: string }
+  >;
+
+  // ---- paper
+  prepareWorkspace(input: {
+    paperId: string;
+    templateKey: string;
+    idea: IdeaSummary;
+  }): Promise<{ workspace: WorkspaceKey }>;
+  planEdit(input: {
+    paperId: string;
+    idea: IdeaSummary;
+    run: number;
+    maxRuns: number;
+    attempt: number;
+    workspace: WorkspaceKey;
+    feedback?: string;
+    steering: string[];
+  }): Promise<
+    LlmStep & { status: 'edited' | 'done' | 'edit-failed'; workspace: WorkspaceKey; feedback?: string }
+  >;
+  recordRun(input: {
+    paperId: string;
+    idea: IdeaSummary;
+    run: number;
+    workspace: WorkspaceKey;
+    result: ExperimentRunResult;
+  }): Promise<LlmStep & { workspace: WorkspaceKey }>;
+  editPlot(input: {
+    paperId: string;
+    attempt: number;
+    workspace: WorkspaceKey;
+    runNames: string[];
+    feedback?: string;
+  }): Promise<LlmStep & { workspace: WorkspaceKey; status: 'edited' | 'edit-failed'; feedback?: string }>;
+  runPlot(input: {
+    paperId: string;
+    attempt: number;
+    workspace: WorkspaceKey;
+    runNames: string[];
+  }): Promise<{ ok: boolean; figureKeys: string[]; stderrTail: string }>;
+  describeFigures(input: {
+    paperId: string;
+    workspace: WorkspaceKey;
+    figureKeys: string[];
+  }): Promise<LlmStep & { workspace: WorkspaceKey }>;
+  writeSection(input: {
+    paperId: string;
+    section: string;
+    phase: 'draft' | 'refine';
+    workspace: WorkspaceKey;
+    draftKey: string;
+    steering: string[];
+  }): Promise<LlmStep & { draftKey: string }>;
+  citationRound(input: {
+    paperId: string;
+    round: number;
+    draftKey: string;
+  }): Promise<LlmStep & { draftKey: string; done: boolean; added: number }>;
+  compileLatex(input: {
+    paperId: string;
+    round: number;
+    draftKey: string;
+    workspace: WorkspaceKey;
+  }): Promise<{ ok: boolean; pdfKey?: string; textKey?: string; logKey: string; feedback: string }>;
+  fixLatex(input: {
+    paperId: string;
+    round: number;
+    draftKey: string;
+    feedback: string;
+  }): Promise<LlmStep & { draftKey: string }>;
+  reviewPaper(input: {
+    paperId: string;
+    round: string;
+    reviewer: number;
+    textKey: string;
+    reflections: number;
+  }): Promise<LlmStep & { reviewKey: string | null; overall?: number }>;
+  metaReview(input: {
+    paperId: string;
+    round: string;
+    reviewKeys: string[];
+    threshold: number;
+  }): Promise<
+    LlmStep & {
+      metaKey: string;
+      overall: number;
+      decision: 'Accept' | 'Reject';
+      scores: Record<string, number>;
+    }
+  >;
+  revisePaper(input: {
+    paperId: string;
+    draftKey: string;
+    metaKey: string;
+  }): Promise<LlmStep & { draftKey: string }>;
+}
+
+export interface GpuPorts {
+  runExperiment(input: {
+    paperId: string;
+    runName: string;
+    workspace: WorkspaceKey;
+    fast: boolean;
+  }): Promise<ExperimentRunResult>;
+}

@@ -1,0 +1,72 @@
+/** Pipeline parameters, defaults as in the AI Scientist unless noted. Passed in; never read from env. */
+export interface PaperSettings {
+  /** Experiment runs after the baseline. */
+  maxRuns: number;
+  /** Attempts per run (edit + run + fix). */
+  maxRunAttempts: number;
+  maxPlotAttempts: number;
+  /** Related-work citation rounds. */
+  citationRounds: number;
+  compileRounds: number;
+  reviewers: number;
+  reviewReflections: number;
+  /** Overall score at or above which the calibrated decision is Accept. */
+  decisionThreshold: number;
+  /** Revise once from the review, recompile, re-review. */
+  improve: boolean;
+  /** Templates' fast mode (SCIENTIST_FAST=1): whole runs in well under a minute on a CPU. */
+  fast: boolean;
+  /** USD; spending stops at the next stage boundary once reached. */
+  budgetUsd: number;
+}
+
+export interface CampaignSettings {
+  ideas: number;
+  ideaReflections: number;
+  noveltyRounds: number;
+  /** How many ranked novel ideas become papers. */
+  papers: number;
+  /** Papers running at once. */
+  parallelism: number;
+  budgetUsd: number;
+  /** Wait for an operator to approve ideas before spending GPU time (the gate is the operator's). */
+  requireApproval: boolean;
+  paper: PaperSettings;
+}
+
+export const DEFAULT_PAPER_SETTINGS: PaperSettings = {
+  maxRuns: 5,
+  maxRunAttempts: 4,
+  maxPlotAttempts: 4,
+  citationRounds: 20,
+  compileRounds: 5,
+  reviewers: 5,
+  reviewReflections: 5,
+  decisionThreshold: 6,
+  improve: false,
+  fast: false,
+  budgetUsd: 50,
+};
+
+export const DEFAULT_CAMPAIGN_SETTINGS: CampaignSettings = {
+  ideas: 5,
+  ideaReflections: 3,
+  noveltyRounds: 10,
+  papers: 1,
+  parallelism: 2,
+  budgetUsd: 200,
+  requireApproval: false,
+  paper: DEFAULT_PAPER_SETTINGS,
+};
+
+/** The section order of the write-up (related work is written from citations afterwards). */
+export const SECTIONS = [
+  'abstract',
+  'introduction',
+  'background',
+  'method',
+  'experimental_setup',
+  'results',
+  'conclusion',
+  'related_work',
+] as const;
