@@ -128,8 +128,9 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignOu
   let templateKey = input.carried?.templateKey;
   let ranked = input.carried?.ranked;
   if (!templateKey || !ranked) {
-    templateKey = (await main.loadTemplate({ campaignId, template: input.template })).templateKey;
-    const ideas = await ideate(templateKey);
+    const loaded = await main.loadTemplate({ campaignId, template: input.template });
+    templateKey = loaded.templateKey;
+    const ideas = await ideate(templateKey, loaded.archiveKey);
     if (ledger.overBudget)
       return finish('over-budget', [], [], `budget of $${s.budgetUsd} reached during ideation`);
     status.stage = 'novelty';
@@ -201,8 +202,8 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignOu
 
   // ------------------------------------------------------------------ stages
 
-  async function ideate(tKey: string): Promise<IdeaSummary[]> {
-    let archiveKey = '';
+  async function ideate(tKey: string, initialArchiveKey: string): Promise<IdeaSummary[]> {
+    let archiveKey = initialArchiveKey;
     const ideas: IdeaSummary[] = [];
     for (let index = 1; index <= s.ideas && !ledger.overBudget; index++) {
       status.step = `idea ${index}/${s.ideas}`;

@@ -154,7 +154,7 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
 
   // ---- improvement round (optional)
   if (s.improve && enter('improve')) {
-    const revised = await main.revisePaper({ paperId, draftKey, metaKey: review.metaKey });
+    const revised = await main.revisePaper({ paperId, draftKey, workspace, metaKey: review.metaKey });
     spent('improve', revised);
     const recompiled = await compile(revised.draftKey);
     if (recompiled.pdfKey && recompiled.textKey) {
@@ -307,11 +307,17 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
     };
     for (let round = 1; round <= s.compileRounds; round++) {
       status.step = `compile round ${round}`;
-      const res = await main.compileLatex({ paperId, round, draftKey: draft, workspace });
+      const res = await main.compilePaper({ paperId, round, draftKey: draft, workspace });
       last = { ok: res.ok, feedback: res.feedback, pdfKey: res.pdfKey, textKey: res.textKey };
       if (res.ok && !res.feedback) break;
       if (round === s.compileRounds) break;
-      const fixed = await main.fixLatex({ paperId, round, draftKey: draft, feedback: res.feedback });
+      const fixed = await main.fixLatex({
+        paperId,
+        round,
+        draftKey: draft,
+        workspace,
+        feedback: res.feedback,
+      });
       spent('compile', fixed);
       draft = fixed.draftKey;
     }

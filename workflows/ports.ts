@@ -31,6 +31,8 @@ export interface ExperimentRunResult {
   /** Small parsed final_info.json (per dataset: means). */
   finalInfoKey?: string;
   logKey: string;
+  /** Relative path (e.g. `run_1/final_info.json`) → key of each output file. */
+  outputKeys: Record<string, string>;
   /** The last ≈1,500 characters of stderr, for the fix prompt. */
   stderrTail: string;
   durationMs: number;
@@ -39,10 +41,11 @@ export interface ExperimentRunResult {
 
 export interface MainPorts {
   // ---- campaign
+  /** Stores the template's files as a workspace; the idea archive starts with its seed ideas. */
   loadTemplate(input: {
     campaignId: string;
     template: string;
-  }): Promise<{ templateKey: string; seedIdeas: number }>;
+  }): Promise<{ templateKey: string; seedIdeas: number; archiveKey: string }>;
   generateIdea(input: {
     campaignId: string;
     templateKey: string;
@@ -130,16 +133,25 @@ export interface MainPorts {
     round: number;
     draftKey: string;
   }): Promise<LlmStep & { draftKey: string; done: boolean; added: number }>;
-  compileLatex(input: {
+  /** Assembles the draft into the template and compiles it in the LaTeX sandbox. */
+  compilePaper(input: {
     paperId: string;
     round: number;
     draftKey: string;
     workspace: WorkspaceKey;
-  }): Promise<{ ok: boolean; pdfKey?: string; textKey?: string; logKey: string; feedback: string }>;
+  }): Promise<{
+    ok: boolean;
+    pdfKey?: string;
+    textKey?: string;
+    logKey: string;
+    feedback: string;
+    pageCount: number;
+  }>;
   fixLatex(input: {
     paperId: string;
     round: number;
     draftKey: string;
+    workspace: WorkspaceKey;
     feedback: string;
   }): Promise<LlmStep & { draftKey: string }>;
   reviewPaper(input: {
@@ -149,12 +161,7 @@ export interface MainPorts {
     textKey: string;
     reflections: number;
   }): Promise<LlmStep & { reviewKey: string | null; overall?: number }>;
-  metaReview(input: {
-    paperId: string;
-    round: string;
-    reviewKeys: string[];
-    threshold: number;
-  }): Promise<
+  metaReview(input: { paperId: string; round: string; reviewKeys: string[]; threshold: number }): Promise<
     LlmStep & {
       metaKey: string;
       overall: number;
@@ -165,6 +172,7 @@ export interface MainPorts {
   revisePaper(input: {
     paperId: string;
     draftKey: string;
+    workspace: WorkspaceKey;
     metaKey: string;
   }): Promise<LlmStep & { draftKey: string }>;
 }

@@ -35,7 +35,11 @@ export function fakePorts(script: FakeScript = {}) {
   const main: MainPorts = {
     async loadTemplate(i) {
       record('loadTemplate', i);
-      return { templateKey: `templates/${i.template}/manifest.json`, seedIdeas: 2 };
+      return {
+        templateKey: `templates/${i.template}/manifest.json`,
+        seedIdeas: 2,
+        archiveKey: 'archive/0.json',
+      };
     },
     async generateIdea(i) {
       record('generateIdea', i);
@@ -110,16 +114,22 @@ export function fakePorts(script: FakeScript = {}) {
       record('citationRound', i);
       return { draftKey: `${i.draftKey}+c${i.round}`, done: i.round >= 3, added: 1, spend: spend(cost) };
     },
-    async compileLatex(i) {
-      record('compileLatex', i);
+    async compilePaper(i) {
+      record('compilePaper', i);
       if (script.failingCompiles?.includes(i.round))
-        return { ok: false, logKey: 'log', feedback: 'Undefined control sequence \\foo at line 3' };
+        return {
+          ok: false,
+          logKey: 'log',
+          feedback: 'Undefined control sequence \\foo at line 3',
+          pageCount: 0,
+        };
       return {
         ok: true,
         pdfKey: `pdf/${i.round}.pdf`,
         textKey: `pdf/${i.round}.txt`,
         logKey: 'log',
         feedback: '',
+        pageCount: 4,
       };
     },
     async fixLatex(i) {
@@ -162,6 +172,7 @@ export function fakePorts(script: FakeScript = {}) {
         outcome: failed ? 'failed' : 'ok',
         finalInfoKey: failed ? undefined : `runs/${i.runName}/final_info.json`,
         logKey: `runs/${i.runName}/log`,
+        outputKeys: failed ? {} : { [`${i.runName}/final_info.json`]: `runs/${i.runName}/final_info.json` },
         stderrTail: failed ? 'RuntimeError: shape mismatch' : '',
         durationMs: 10,
       };

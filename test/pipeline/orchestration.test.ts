@@ -61,7 +61,7 @@ describe('paper workflow orchestration', () => {
       'describeFigures',
       'writeSection',
       'citationRound',
-      'compileLatex',
+      'compilePaper',
       'reviewPaper',
       'metaReview',
     ]);

@@ -1,0 +1,177 @@
+/**
+ * The coding model's activities: plan and make the next experiment's code change (search/replace
+ * blocks through the edit engine), record what a run found in notes.txt, and the same loop for
+ * plot.py. One model call each; the workspace version they produce is a new content-addressed
+ * snapshot, so every run's code is kept.
+ */
+import { classified } from '../../lib/errors';
+import { keys, type ArtifactStore } from '../../lib/store';
+import type { MainPorts } from '../../workflows/ports';
+import type { Ask } from '../research/ask';
+import { loadWorkspace, updateWorkspace, type WorkspaceFiles } from '../workspace';
+import { applyEdits, describeFailures, EditFormatError, parseEditBlocks } from './edit-engine';
+
+export { applyEdits, describeFailures, parseEditBlocks, EditFormatError } from './edit-engine';
+
+const EXPERIMENT_EDITABLE = (p: string) => p === 'experiment.py' || p === 'notes.txt';
+const PLOT_EDITABLE = (p: string) => p === 'plot.py';
+const ALL_COMPLETED = 'ALL_COMPLETED';
+
+const EDIT_FORMAT = `Make every change as one or more search/replace blocks, each preceded by the file name:
+
+experiment.py
+<<<<<<< SEARCH
+exact lines copied from the current file
+=======
+the new lines
+>>>>>>> REPLACE
+
+The SEARCH part must match the file exactly (copy it); include enough lines to be unique.`;
+
+/** The results of earlier runs, as the model sees them: run name → final_info.json text. */
+export function runResults(files: WorkspaceFiles): string {
+  const runs = Object.keys(files)
+    .filter((p) => /^run_\d+\/final_info\.json$/.test(p))
+    .sort((a, b) => Number(/\d+/.exec(a)![0]) - Number(/\d+/.exec(b)![0]));
+  return (
+    runs.map((p) => `${p.split('/')[0]}: ${files[p]!.toString().slice(0, 3000)}`).join('\n') ||
+    '(no results yet)'
+  );
+}
+
+const steeringText = (steering: string[]) =>
+  steering.length
+    ? `\n\nGuidance from the operator (follow it):\n${steering.map((s) => `- ${s}`).join('\n')}`
+    : '';
+
+export interface CoderDeps {
+  store: ArtifactStore;
+  ask: Ask;
+}
+
+/** Applies a reply's blocks to the workspace; the outcome the workflow needs, never a throw for bad edits. */
+async function applyReply(
+  store: ArtifactStore,
+  workspace: string,
+  files: WorkspaceFiles,
+  reply: string,
+  editable: (p: string) => boolean,
+): Promise<{ status: 'edited'; workspace: string } | { status: 'edit-failed'; feedback: string }> {
+  let blocks;
+  try {
+    blocks = parseEditBlocks(reply);
+  } catch (err) {
+    if (err instanceof EditFormatError)
+      return {
+        status: 'edit-failed',
+        feedback: `Your edit blocks were malformed: ${err.message}\n\n${EDIT_FORMAT}`,
+      };
+    throw err;
+  }
+  if (blocks.length === 0)
+    return { status: 'edit-failed', feedback: `Your reply contained no edit blocks.\n\n${EDIT_FORMAT}` };
+  const text = Object.fromEntries(Object.entries(files).map(([p, b]) => [p, b.toString('utf8')]));
+  const result = applyEdits(text, blocks, editable);
+  if (!result.ok) return { status: 'edit-failed', feedback: describeFailures(result.failures) };
+  const changes = Object.fromEntries(result.changed.map((p) => [p, result.files[p]!]));
+  return { status: 'edited', workspace: await updateWorkspace(store, workspace, changes) };
+}
+
+export function createCoderActivities({
+  store,
+  ask,
+}: CoderDeps): Pick<MainPorts, 'planEdit' | 'recordRun' | 'editPlot'> {
+  return {
+    async planEdit({ paperId, idea, run, maxRuns, attempt, workspace, feedback, steering }) {
+      return classified(async () => {
+        const files = await loadWorkspace(store, workspace);
+        const fullIdea = await store.getText(idea.key);
+        const transcriptKey = keys.paper(paperId, 'experiments', `run_${run}`, `edit-${attempt}.json`);
+        const intro =
+          run === 1 && attempt === 1
+            ? `Your goal is to implement this idea:\n${fullIdea}\n\nYou have up to ${maxRuns} runs after the baseline (run_0); you need not use them all. First plan the experiments, then implement the first one.`
+            : `You are implementing this idea:\n${fullIdea}\n\nThis is run ${run} of at most ${maxRuns}. Decide whether to re-plan, then implement the next experiment. If the plan is complete, reply with ${ALL_COMPLETED} and no edit blocks.`;
+        const res = await ask({
+          role: 'coding',
+          transcriptKey,
+          system:
+            'You are an expert ML research engineer. You change experiment code precisely and minimally.',
+          prompt: [
+            `<experiment.py>\n${files['experiment.py']?.toString() ?? ''}\n</experiment.py>`,
+            `<notes.txt>\n${files['notes.txt']?.toString() ?? ''}\n</notes.txt>`,
+            `Results so far (final_info.json per run):\n${runResults(files)}`,
+            intro,
+            `The run will be: python experiment.py --out_dir=run_${run}. Do not add command-line arguments; change defaults in the code instead. Keep writing final_info.json in the same format.`,
+            feedback ? `Your previous attempt failed:\n${feedback}` : '',
+            EDIT_FORMAT + steeringText(steering),
+          ]
+            .filter(Boolean)
+            .join('\n\n'),
+        });
+        if (res.text.includes(ALL_COMPLETED) && !res.text.includes('<<<<<<< SEARCH')) {
+          return { status: 'done', workspace, spend: res.spend, transcriptKey };
+        }
+        const applied = await applyReply(store, workspace, files, res.text, EXPERIMENT_EDITABLE);
+        return applied.status === 'edited'
+          ? { status: 'edited', workspace: applied.workspace, spend: res.spend, transcriptKey }
+          : { status: 'edit-failed', workspace, feedback: applied.feedback, spend: res.spend, transcriptKey };
+      });
+    },
+
+    async recordRun({ paperId, idea, run, workspace, result }) {
+      return classified(async () => {
+        // The run's outputs join the workspace (plot.py reads every run_* folder).
+        const outputs: Record<string, Buffer> = {};
+        for (const [rel, key] of Object.entries(result.outputKeys)) outputs[rel] = await store.get(key);
+        const withRun = await updateWorkspace(store, workspace, outputs);
+        const files = await loadWorkspace(
+          store,
+          withRun,
+          (p) => p === 'notes.txt' || /^run_\d+\/final_info\.json$/.test(p),
+        );
+        const transcriptKey = keys.paper(paperId, 'experiments', `run_${run}`, 'notes.json');
+        const res = await ask({
+          role: 'coding',
+          transcriptKey,
+          system: 'You are an expert ML researcher keeping a precise lab notebook.',
+          prompt: [
+            `Idea: ${idea.title}`,
+            `Results so far:\n${runResults(files)}`,
+            `Run ${run} just finished. In a short paragraph, write what run ${run} tested (the change against the previous code) and what it found, with the exact numbers. This goes into notes.txt, which the paper will be written from. Plain text only.`,
+          ].join('\n\n'),
+        });
+        const notes = `${files['notes.txt']?.toString() ?? ''}\n## Run ${run}\n${res.text.trim()}\n`;
+        return {
+          workspace: await updateWorkspace(store, withRun, { 'notes.txt': notes }),
+          spend: res.spend,
+          transcriptKey,
+        };
+      });
+    },
+
+    async editPlot({ paperId, attempt, workspace, runNames, feedback }) {
+      return classified(async () => {
+        const files = await loadWorkspace(store, workspace, (p) => p === 'plot.py' || p === 'notes.txt');
+        const transcriptKey = keys.paper(paperId, 'plots', `edit-${attempt}.json`);
+        const res = await ask({
+          role: 'coding',
+          transcriptKey,
+          system: 'You are an expert ML research engineer who makes clear, honest figures.',
+          prompt: [
+            `<plot.py>\n${files['plot.py']?.toString() ?? ''}\n</plot.py>`,
+            `<notes.txt>\n${files['notes.txt']?.toString() ?? ''}\n</notes.txt>`,
+            `The runs with results: ${runNames.join(', ')}. Edit plot.py so that its \`labels\` dictionary names exactly these runs and it writes the figures the paper needs (PNG files in the current folder). It runs as: python plot.py.`,
+            feedback ? `Your previous attempt failed:\n${feedback}` : '',
+            EDIT_FORMAT.replace(/experiment\.py/g, 'plot.py'),
+          ]
+            .filter(Boolean)
+            .join('\n\n'),
+        });
+        const applied = await applyReply(store, workspace, files, res.text, PLOT_EDITABLE);
+        return applied.status === 'edited'
+          ? { status: 'edited', workspace: applied.workspace, spend: res.spend, transcriptKey }
+          : { status: 'edit-failed', workspace, feedback: applied.feedback, spend: res.spend, transcriptKey };
+      });
+    },
+  };
+}

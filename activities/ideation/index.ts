@@ -1,0 +1,214 @@
+/**
+ * Ideation activities: load a template, generate an idea, reflect on it, archive it unless it
+ * near-duplicates an earlier one. One model call per activity; everything large in the store.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { classified, InvalidInputError } from '../../lib/errors';
+import { PROJECT_ROOT } from '../../lib/paths';
+import { keys, type ArtifactStore } from '../../lib/store';
+import { NO_SPEND } from '../../workflows/ledger';
+import type { IdeaSummary, MainPorts } from '../../workflows/ports';
+import { isStructuredOutputFailure, type Ask } from '../research/ask';
+import { loadWorkspace, saveWorkspace } from '../workspace';
+import { mostSimilar } from './similarity';
+
+/** An idea as the AI Scientist writes it (its field names, so seed_ideas.json files work as they are). */
+export const Idea = z.object({
+  Name: z
+    .string()
+    .regex(/^[a-z0-9_]{2,60}$/, 'lowercase letters, digits and underscores, 2 to 60 characters'),
+  Title: z.string().min(5).max(300),
+  Experiment: z.string().min(10).max(4000),
+  Interestingness: z.number().int().min(1).max(10),
+  Feasibility: z.number().int().min(1).max(10),
+  Novelty: z.number().int().min(1).max(10),
+});
+export type Idea = z.infer<typeof Idea>;
+
+const Reflection = z.object({ thought: z.string(), idea: Idea, done: z.boolean() });
+
+export interface TemplateText {
+  system: string;
+  taskDescription: string;
+  code: string;
+  seeds: Idea[];
+}
+
+const MAX_TEMPLATE_FILE_BYTES = 2 * 1024 * 1024;
+
+export interface IdeationDeps {
+  store: ArtifactStore;
+  ask: Ask;
+  /** Where templates live; default the project's templates/ folder. */
+  templatesDir?: string;
+  /** Similarity (0..1) at or above which an idea is a near-duplicate. */
+  duplicateThreshold?: number;
+}
+
+async function readTree(root: string, rel = ''): Promise<Record<string, Buffer>> {
+  const out: Record<string, Buffer> = {};
+  for (const entry of await readdir(path.join(root, rel), { withFileTypes: true })) {
+    const child = rel ? `${rel}/${entry.name}` : entry.name;
+    if (entry.name.startsWith('.') || entry.name === '__pycache__' || /^run_\d+$/.test(entry.name)) continue;
+    if (entry.isDirectory()) Object.assign(out, await readTree(root, child));
+    else if ((await stat(path.join(root, child))).size <= MAX_TEMPLATE_FILE_BYTES) {
+      out[child] = await readFile(path.join(root, child));
+    }
+  }
+  return out;
+}
+
+export async function templateText(store: ArtifactStore, templateKey: string): Promise<TemplateText> {
+  const files = await loadWorkspace(store, templateKey, (p) =>
+    ['prompt.json', 'seed_ideas.json', 'experiment.py'].includes(p),
+  );
+  const prompt = JSON.parse(files['prompt.json']?.toString() ?? '{}') as {
+    system?: string;
+    task_description?: string;
+  };
+  const seeds = z
+    .array(Idea.partial({ Interestingness: true, Feasibility: true, Novelty: true }))
+    .safeParse(JSON.parse(files['seed_ideas.json']?.toString() ?? '[]'));
+  return {
+    system: prompt.system ?? 'You are an ambitious AI researcher.',
+    taskDescription: prompt.task_description ?? '',
+    code: files['experiment.py']?.toString() ?? '',
+    seeds: seeds.success
+      ? seeds.data.map((s) => ({ Interestingness: 5, Feasibility: 5, Novelty: 5, ...s }))
+      : [],
+  };
+}
+
+export function summarize(idea: Idea, key: string): IdeaSummary {
+  return {
+    name: idea.Name,
+    title: idea.Title,
+    key,
+    interestingness: idea.Interestingness,
+    feasibility: idea.Feasibility,
+    novelty: idea.Novelty,
+  };
+}
+
+const steeringText = (steering: string[]) =>
+  steering.length
+    ? `\n\nGuidance from the operator (follow it):\n${steering.map((s) => `- ${s}`).join('\n')}`
+    : '';
+
+export function createIdeationActivities(deps: IdeationDeps) {
+  const { store, ask } = deps;
+  const templatesDir = deps.templatesDir ?? path.join(PROJECT_ROOT, 'templates');
+  const threshold = deps.duplicateThreshold ?? 0.6;
+
+  const activities: Pick<MainPorts, 'loadTemplate' | 'generateIdea' | 'reflectIdea' | 'archiveIdea'> = {
+    async loadTemplate({ campaignId, template }) {
+      return classified(async () => {
+        if (!/^[A-Za-z0-9_-]+$/.test(template)) throw new InvalidInputError(`bad template name: ${template}`);
+        const dir = path.join(templatesDir, template);
+        const files = await readTree(dir).catch(() => {
+          throw new InvalidInputError(`no template "${template}" in ${templatesDir}`);
+        });
+        if (!files['experiment.py']) throw new InvalidInputError(`template ${template} has no experiment.py`);
+        const templateKey = await saveWorkspace(store, files);
+        const { seeds } = await templateText(store, templateKey);
+        // The archive starts with the seed ideas: new ideas must differ from them too.
+        const archiveKey = (
+          await store.putContent(keys.campaign(campaignId, 'archive'), JSON.stringify(seeds))
+        ).key;
+        return { templateKey, seedIdeas: seeds.length, archiveKey };
+      });
+    },
+
+    async generateIdea({ campaignId, templateKey, index, archiveKey, steering }) {
+      return classified(async () => {
+        const t = await templateText(store, templateKey);
+        const archive = await store.getJson<Idea[]>(archiveKey);
+        const transcriptKey = keys.campaign(campaignId, 'ideas', `idea-${index}`, 'generate.json');
+        try {
+          const res = await ask({
+            role: 'ideation',
+            transcriptKey,
+            system: t.system,
+            schema: Idea,
+            prompt: [
+              `Here is the code of the research template:\n<experiment.py>\n${t.code}\n</experiment.py>`,
+              `Task: ${t.taskDescription}`,
+              `Ideas already proposed (do not repeat them):\n${JSON.stringify(
+                archive.map((i) => ({ Name: i.Name, Title: i.Title })),
+                null,
+                1,
+              )}`,
+              `Propose the next impactful and creative research idea that can be tested by editing experiment.py, with no new datasets or packages, within the template's compute budget. Answer with one JSON object: Name (lowercase_with_underscores), Title, Experiment (the plan: what to change and measure), Interestingness, Feasibility, Novelty (integers 1-10; be honest).${steeringText(steering)}`,
+            ].join('\n\n'),
+          });
+          const idea = res.parsed!;
+          const key = (
+            await store.putJson(keys.campaign(campaignId, 'ideas', `idea-${index}`, 'idea.json'), idea)
+          ).key;
+          return { idea: summarize(idea, key), spend: res.spend, transcriptKey };
+        } catch (err) {
+          if (!isStructuredOutputFailure(err)) throw err;
+          // A weak model's broken JSON costs this idea, not the campaign.
+          return {
+            idea: null,
+            problem: (err as Error).message.slice(0, 300),
+            spend: NO_SPEND,
+            transcriptKey,
+          };
+        }
+      });
+    },
+
+    async reflectIdea({ campaignId, templateKey, index, round, idea, steering }) {
+      return classified(async () => {
+        const t = await templateText(store, templateKey);
+        const current = await store.getJson<Idea>(idea.key);
+        const transcriptKey = keys.campaign(campaignId, 'ideas', `idea-${index}`, `reflect-${round}.json`);
+        try {
+          const res = await ask({
+            role: 'ideation',
+            transcriptKey,
+            system: t.system,
+            schema: Reflection,
+            prompt: [
+              `Task: ${t.taskDescription}`,
+              `Your current idea:\n${JSON.stringify(current, null, 1)}`,
+              `Round ${round} of reflection. Judge the idea's quality, novelty and feasibility critically; fix anything unclear or infeasible while keeping its spirit. Unless something is clearly wrong, keep it. Answer with JSON: thought (your critique), idea (the full, possibly revised idea, same fields), done (true if no further change is needed).${steeringText(steering)}`,
+            ].join('\n\n'),
+          });
+          const revised = res.parsed!;
+          const key = (
+            await store.putJson(
+              keys.campaign(campaignId, 'ideas', `idea-${index}`, `idea-r${round}.json`),
+              revised.idea,
+            )
+          ).key;
+          return { idea: summarize(revised.idea, key), done: revised.done, spend: res.spend, transcriptKey };
+        } catch (err) {
+          if (!isStructuredOutputFailure(err)) throw err;
+          // Keep the idea as it was; stop reflecting on it.
+          return { idea, done: true, spend: NO_SPEND, transcriptKey };
+        }
+      });
+    },
+
+    async archiveIdea({ campaignId, archiveKey, idea }) {
+      return classified(async () => {
+        const full = await store.getJson<Idea>(idea.key);
+        const archive = await store.getJson<Idea[]>(archiveKey);
+        const similar = mostSimilar(
+          { name: full.Name, title: full.Title, experiment: full.Experiment },
+          archive.map((a) => ({ name: a.Name, title: a.Title, experiment: a.Experiment })),
+        );
+        const duplicate = similar && similar.similarity >= threshold ? similar.name : undefined;
+        const next = duplicate ? archive : [...archive, full];
+        // Content-addressed: a retried archive step yields the same key.
+        const key = (await store.putContent(keys.campaign(campaignId, 'archive'), JSON.stringify(next))).key;
+        return { archiveKey: key, duplicateOf: duplicate, similarity: similar?.similarity ?? 0 };
+      });
+    },
+  };
+  return activities;
+}

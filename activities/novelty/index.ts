@@ -1,0 +1,99 @@
+/**
+ * The novelty check, one round per activity: the model reads the idea and the results of its
+ * last literature query, then either asks a new query or decides. The query runs in the same
+ * activity (results are cached in the store, so a retry costs no API call); the rounds so far
+ * are kept in the store, and history carries only the key.
+ */
+import { z } from 'zod';
+import type { Config } from '../../lib/config';
+import { classified } from '../../lib/errors';
+import type { Logger } from '../../lib/log';
+import { keys, type ArtifactStore } from '../../lib/store';
+import { NO_SPEND } from '../../workflows/ledger';
+import type { MainPorts } from '../../workflows/ports';
+import { formatPapersForPrompt, searchPapers } from '../literature';
+import { isStructuredOutputFailure, type Ask } from '../research/ask';
+
+const Decision = z.object({
+  thought: z.string(),
+  decision: z.enum(['novel', 'not-novel', 'search']),
+  query: z.string().optional(),
+});
+
+interface Round {
+  round: number;
+  thought: string;
+  query?: string;
+  results?: string;
+}
+
+export interface NoveltyDeps {
+  config: Config;
+  store: ArtifactStore;
+  ask: Ask;
+  log?: Logger;
+}
+
+export function createNoveltyActivities(deps: NoveltyDeps): Pick<MainPorts, 'noveltyRound'> {
+  const { store, ask } = deps;
+  return {
+    async noveltyRound({ campaignId, idea, round, maxRounds, historyKey }) {
+      return classified(async () => {
+        const full = await store.getJson<Record<string, unknown>>(idea.key);
+        const history = historyKey ? await store.getJson<Round[]>(historyKey) : [];
+        const last = history.at(-1);
+        const transcriptKey = keys.campaign(campaignId, 'novelty', idea.name, `round-${round}.json`);
+        const saveHistory = async (rounds: Round[]) =>
+          (
+            await store.putJson(
+              keys.campaign(campaignId, 'novelty', idea.name, `history-${round}.json`),
+              rounds,
+            )
+          ).key;
+        let answer: z.infer<typeof Decision>;
+        let spend = NO_SPEND;
+        try {
+          const res = await ask({
+            role: 'novelty',
+            transcriptKey,
+            system:
+              'You are an ambitious AI researcher who checks whether an idea is novel: that it differs significantly from existing work. Be a harsh critic: an idea is not novel if a paper already does essentially the same thing.',
+            schema: Decision,
+            prompt: [
+              `The idea:\n${JSON.stringify(full, null, 1)}`,
+              last?.query
+                ? `Results of your last query "${last.query}":\n${last.results}`
+                : 'You have not searched yet.',
+              `Round ${round} of ${maxRounds}. Answer with JSON: thought, decision ("novel", "not-novel", or "search" to look for more papers), and query (the search query, when decision is "search"). Decide only once you have searched enough to be sure.`,
+            ].join('\n\n'),
+          });
+          answer = res.parsed!;
+          spend = res.spend;
+        } catch (err) {
+          if (!isStructuredOutputFailure(err)) throw err;
+          // An unreadable answer counts as a round that learned nothing.
+          answer = {
+            thought: 'unreadable answer',
+            decision: 'search',
+            query: last?.query ?? full.Title?.toString() ?? idea.title,
+          };
+        }
+        if (answer.decision !== 'search') {
+          return {
+            decision: answer.decision,
+            historyKey: await saveHistory([...history, { round, thought: answer.thought }]),
+            spend,
+            transcriptKey,
+          };
+        }
+        const query = (answer.query ?? idea.title).slice(0, 300);
+        const found = await searchPapers(deps, query);
+        const rounds = [
+          ...history,
+          { round, thought: answer.thought, query, results: formatPapersForPrompt(found.papers) },
+        ];
+        return { decision: 'undecided', query, historyKey: await saveHistory(rounds), spend, transcriptKey };
+      });
+    },
+  };
+}

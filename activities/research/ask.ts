@@ -1,0 +1,41 @@
+/**
+ * The one call shape research activities use to ask a model something. It hides providers,
+ * streaming, heartbeats and transcripts (the LLM layer does those) and gives back what the
+ * pipeline needs: the text, the parsed object when a schema was given, and what it cost.
+ */
+import type { z } from 'zod';
+import type { Spend } from '../../workflows/ledger';
+
+export type Role = 'ideation' | 'coding' | 'writing' | 'review' | 'novelty';
+
+export interface AskRequest<T> {
+  role: Role;
+  /** Where the transcript goes: derived from workflow id + step, so a retry overwrites it. */
+  transcriptKey: string;
+  system: string;
+  /** The question with its context; long stable context first (it is what providers cache). */
+  prompt: string;
+  schema?: z.ZodType<T>;
+  maxTokens?: number;
+}
+
+export interface AskResult<T> {
+  text: string;
+  /** Present when a schema was given and the (possibly repaired) answer matched it. */
+  parsed?: T;
+  spend: Spend;
+  transcriptKey: string;
+}
+
+/**
+ * Asks a model. Throws the LLM layer's classified errors; a schema the model could not satisfy
+ * even after repair throws an error whose `type` is `StructuredOutputInvalid` — research
+ * activities catch that one and degrade instead of failing the paper.
+ */
+export type Ask = <T>(request: AskRequest<T>) => Promise<AskResult<T>>;
+
+export function isStructuredOutputFailure(err: unknown): boolean {
+  return (
+    typeof err === 'object' && err !== null && (err as { type?: string }).type === 'StructuredOutputInvalid'
+  );
+}

@@ -1,0 +1,33 @@
+/**
+ * Every activity of the research pipeline on the main queue, built over one `ask` (the LLM
+ * layer) and the shared deps. The result satisfies the workflows' MainPorts (checked here).
+ */
+import type { MainPorts } from '../../workflows/ports';
+import { createCoderActivities } from '../coder';
+import type { ActivityDeps } from '../deps';
+import { createIdeationActivities } from '../ideation';
+import { createNoveltyActivities } from '../novelty';
+import { createPlotActivities } from '../plots';
+import { createReviewActivities } from '../review';
+import { createWriteupActivities } from '../writeup';
+import { createPaperTexActivities } from '../writeup/paper-tex';
+import type { Ask } from './ask';
+
+export type { Ask, AskRequest, AskResult, Role } from './ask';
+export { isStructuredOutputFailure } from './ask';
+
+export function createResearchActivities(deps: ActivityDeps & { ask: Ask }): MainPorts {
+  return {
+    ...createIdeationActivities(deps),
+    ...createNoveltyActivities(deps),
+    ...createCoderActivities(deps),
+    ...createPlotActivities(deps),
+    ...createWriteupActivities(deps),
+    ...createPaperTexActivities(deps),
+    ...createReviewActivities(deps),
+    async prepareWorkspace({ templateKey }) {
+      // The template's files are already a content-addressed workspace: the paper starts from it.
+      return Promise.resolve({ workspace: templateKey });
+    },
+  };
+}

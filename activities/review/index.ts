@@ -1,0 +1,121 @@
+/**
+ * Review activities: one reviewer's NeurIPS-style review with its reflection rounds, and the
+ * area chair's meta-review. Scores are averaged by code over the valid reviews and the decision
+ * is calibrated on the mean overall score (./form.ts); the model's words do not decide.
+ */
+import { classified } from '../../lib/errors';
+import { keys, type ArtifactStore } from '../../lib/store';
+import { addSpend, NO_SPEND } from '../../workflows/ledger';
+import type { MainPorts } from '../../workflows/ports';
+import type { z } from 'zod';
+import { isStructuredOutputFailure, type Ask, type AskResult } from '../research/ask';
+import { aggregateReviews, ReviewForm } from './form';
+
+export { aggregateReviews, ReviewForm, NUMERIC_FIELDS, type AggregateReview } from './form';
+
+/** Papers longer than this are cut (the end of the text is the least informative part to lose). */
+const MAX_PAPER_CHARS = 60_000;
+
+const REVIEWER_SYSTEM =
+  'You are an AI researcher reviewing a paper submitted to a prestigious ML venue. Be critical and cautious in your decision: if a paper is bad or you are unsure, give it bad scores and reject it.';
+
+const ReflectedReview = ReviewForm.extend({ done: ReviewForm.shape.ethicalConcerns });
+
+const FORM_GUIDE = `Fill in the review form as JSON with these fields:
+summary; strengths (list); weaknesses (list); originality, quality, clarity, significance (1-4: low, medium, high, very high);
+questions (list); limitations (list); ethicalConcerns (boolean); soundness, presentation, contribution (1-4: poor, fair, good, excellent);
+overall (1-10: 1 very strong reject … 6 weak accept … 10 award quality); confidence (1-5); decision ("Accept" or "Reject").`;
+
+export interface ReviewDeps {
+  store: ArtifactStore;
+  ask: Ask;
+}
+
+export function createReviewActivities({
+  store,
+  ask,
+}: ReviewDeps): Pick<MainPorts, 'reviewPaper' | 'metaReview'> {
+  return {
+    async reviewPaper({ paperId, round, reviewer, textKey, reflections }) {
+      return classified(async () => {
+        const text = (await store.getText(textKey)).slice(0, MAX_PAPER_CHARS);
+        const base = keys.paper(paperId, 'review', round, `reviewer-${reviewer}`);
+        let spend = NO_SPEND;
+        let review: ReviewForm | null = null;
+        try {
+          const first = await ask({
+            role: 'review',
+            transcriptKey: `${base}/review.json`,
+            system: REVIEWER_SYSTEM,
+            schema: ReviewForm,
+            prompt: `Here is the paper:\n<paper>\n${text}\n</paper>\n\n${FORM_GUIDE}`,
+          });
+          spend = addSpend(spend, first.spend);
+          review = first.parsed!;
+          for (let r = 1; r <= reflections; r++) {
+            const again: AskResult<z.infer<typeof ReflectedReview>> = await ask({
+              role: 'review',
+              transcriptKey: `${base}/reflection-${r}.json`,
+              system: REVIEWER_SYSTEM,
+              schema: ReflectedReview,
+              prompt: `Here is the paper:\n<paper>\n${text}\n</paper>\n\nYour review so far:\n${JSON.stringify(review, null, 1)}\n\nRound ${r}/${reflections}: check the review for accuracy and soundness; correct anything wrong and keep the rest. Answer with the full form as JSON plus "done": true if nothing needed changing.`,
+            });
+            spend = addSpend(spend, again.spend);
+            const { done, ...form } = again.parsed!;
+            review = form;
+            if (done) break;
+          }
+        } catch (err) {
+          if (!isStructuredOutputFailure(err)) throw err;
+          // An unusable review is left out of the average; a reflection that failed keeps the review before it.
+        }
+        if (!review) return { reviewKey: null, spend, transcriptKey: `${base}/review.json` };
+        const reviewKey = (await store.putJson(`${base}/form.json`, review)).key;
+        return { reviewKey, overall: review.overall, spend, transcriptKey: `${base}/review.json` };
+      });
+    },
+
+    async metaReview({ paperId, round, reviewKeys, threshold }) {
+      return classified(async () => {
+        const reviews = await Promise.all(reviewKeys.map((k) => store.getJson<ReviewForm>(k)));
+        const valid = reviews.map((r) => (ReviewForm.safeParse(r).success ? r : null));
+        const aggregate = aggregateReviews(valid, threshold);
+        const transcriptKey = keys.paper(paperId, 'review', round, 'meta.json');
+        let summary: ReviewForm | null = null;
+        let spend = NO_SPEND;
+        try {
+          const res = await ask({
+            role: 'review',
+            transcriptKey,
+            system:
+              'You are an area chair at a prestigious ML venue. You write the meta-review from the reviews.',
+            schema: ReviewForm,
+            prompt: `The reviews:\n${reviews.map((r, i) => `Review ${i + 1}:\n${JSON.stringify(r, null, 1)}`).join('\n\n')}\n\nWrite the meta-review: the consensus strengths and weaknesses, and the most important questions. ${FORM_GUIDE}`,
+          });
+          summary = res.parsed!;
+          spend = res.spend;
+        } catch (err) {
+          if (!isStructuredOutputFailure(err)) throw err;
+        }
+        // Numbers and decision come from the reviews by code; the model contributes the prose.
+        const meta = {
+          ...(summary ?? {}),
+          ...aggregate.scores,
+          decision: aggregate.decision,
+          aggregate,
+          reviews: reviewKeys,
+        };
+        const metaKey = (await store.putJson(keys.paper(paperId, 'review', round, 'meta-review.json'), meta))
+          .key;
+        return {
+          metaKey,
+          overall: aggregate.scores.overall,
+          decision: aggregate.decision,
+          scores: aggregate.scores,
+          spend,
+          transcriptKey,
+        };
+      });
+    },
+  };
+}
