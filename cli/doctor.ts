@@ -1,11 +1,9 @@
 /**
  * `scientist doctor`: checks every service the system needs, one line each with a fix hint.
  */
-import { execFile } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import type { Config } from '../lib/config';
 import { createLogger } from '../lib/log';
@@ -13,8 +11,8 @@ import { SEARCH_ATTRIBUTE_TYPES } from '../lib/search-attributes';
 import { S3ArtifactStore } from '../lib/store';
 import { connectClient } from '../lib/temporal';
 import { DockerSandboxRunner, sandboxImage, sandboxLimits } from '../sandbox';
-
-const run = promisify(execFile);
+import { latexImage } from '../sandbox/images';
+import { TEX_ENV } from '../activities/latex/compile';
 
 export interface CheckResult {
   name: string;
@@ -139,19 +137,25 @@ function checks(config: Config): Check[] {
       name: 'tex',
       hint: 'bash infra/setup.sh (installs TeX Live, latexmk, chktex)',
       run: async () => {
+        // LaTeX compiles in its own sandbox image, never on the host: compile a natbib document there.
         const dir = await mkdtemp(path.join(tmpdir(), 'ds-doctor-tex-'));
         try {
+          await chmod(dir, 0o777);
           await writeFile(
             path.join(dir, 'doc.tex'),
             '\\documentclass{article}\\usepackage{natbib}\\begin{document}Doctor.\\end{document}\n',
           );
-          await run(
-            'pdflatex',
-            ['-interaction=nonstopmode', '-halt-on-error', '-no-shell-escape', 'doc.tex'],
-            { cwd: dir },
-          );
-          await run('chktex', ['--version']);
-          return 'pdflatex compiled a test document; chktex present';
+          const runner = new DockerSandboxRunner(docker, createLogger('doctor', 'warn'));
+          const res = await runner.run({
+            runId: `doctor-tex-${process.pid}-${Date.now()}`,
+            image: latexImage(config),
+            command: ['sh', '-c', 'pdflatex -no-shell-escape -interaction=nonstopmode -halt-on-error doc.tex && chktex --version'],
+            workDir: dir,
+            env: TEX_ENV,
+            limits: sandboxLimits(config, { timeoutMs: 60_000, memoryMB: 512 }),
+          });
+          if (res.outcome !== 'ok') throw new Error(`LaTeX sandbox ended ${res.outcome}: ${res.stdoutTail.slice(-300)}`);
+          return `pdflatex compiled a test document in ${latexImage(config)} (${res.durationMs} ms); chktex present`;
         } finally {
           await rm(dir, { recursive: true, force: true });
         }

@@ -1,8 +1,9 @@
 /**
  * `scientist`: the operator's command line (a Temporal client plus a few local checks).
  */
-import { Command } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError } from 'commander';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import {
   describeConfig,
   envFilePath,
@@ -13,6 +14,15 @@ import {
 import { ensureNamespace } from '../lib/namespace';
 import { formatDoctor, runDoctor } from './doctor';
 import { runHealthCheck } from './health';
+import { reviewPdf } from './review';
+import { downloadPdf, runCampaign, type RunOptions } from './run';
+import { workflowUiUrl } from '../lib/temporal';
+
+function toInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number, got "${v}"`);
+  return n;
+}
 
 const program = new Command('scientist').description(
   'durable-scientist: automated ML research as durable workflows',
@@ -51,6 +61,66 @@ program
       );
       console.log(`  result ${health.result.outputKey}\n  open ${health.uiUrl}`);
     }
+  });
+
+program
+  .command('run')
+  .description('start a research campaign on a template')
+  .option('--template <name>', 'research template (templates/<name>)', 'grokking')
+  .option('--name <name>', 'campaign name (part of the workflow id); default: a timestamp')
+  .option('--ideas <n>', 'ideas to generate', toInt)
+  .option('--papers <n>', 'best novel ideas to turn into papers', toInt)
+  .option('--runs <n>', 'experiment runs per paper after the baseline', toInt)
+  .option('--budget <usd>', 'budget in USD, per campaign and per paper', Number)
+  .option('--fast', "use the templates' fast mode (small, quick runs)")
+  .option('--quick', 'fewer rounds everywhere (for a small local model or a smoke test)')
+  .option('--local-workers', 'run the main and GPU workers inside this process')
+  .option('--follow', 'show progress until the campaign ends')
+  .option('--out <dir>', 'where finished PDFs are saved', '.data/papers')
+  .option('--json', 'machine-readable output')
+  .action(async (opts: RunOptions & { out: string; budget?: number }) => {
+    const config = loadProcessConfig();
+    const { workflowId, outcome } = await runCampaign(config, { ...opts, budgetUsd: opts.budget });
+    if (!outcome) return;
+    const papers = [];
+    for (const p of outcome.papers) {
+      let pdf: string | undefined;
+      if (p.pdfKey) {
+        mkdirSync(opts.out, { recursive: true });
+        pdf = path.resolve(opts.out, `${p.paperId}.pdf`);
+        await downloadPdf(config, p.pdfKey, pdf);
+      }
+      papers.push({ ...p, pdf });
+    }
+    if (opts.json) {
+      console.log(JSON.stringify({ workflowId, ...outcome, papers }, null, 2));
+    } else {
+      console.log(`\ncampaign ${workflowId}: ${outcome.state}${outcome.reason ? ` (${outcome.reason})` : ''}`);
+      for (const p of papers) {
+        console.log(`paper ${p.paperId}: ${p.state}${p.reason ? ` (${p.reason})` : ''}`);
+        if (p.pdf) console.log(`  PDF      ${p.pdf}`);
+        if (p.review) console.log(`  review   overall ${p.review.overall} → ${p.review.decision}; ${Object.entries(p.review.scores).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+        console.log(`  cost     $${p.cost.costUsd.toFixed(4)} (${p.cost.calls} model calls, ${p.cost.inputTokens} in / ${p.cost.outputTokens} out tokens)`);
+      }
+      console.log(`total cost $${outcome.cost.costUsd.toFixed(4)}\n  ${workflowUiUrl(config, workflowId)}`);
+    }
+    if (outcome.state !== 'completed' || outcome.papers.some((p) => p.state !== 'completed')) process.exitCode = 1;
+  });
+
+program
+  .command('review <pdf>')
+  .description('review any paper PDF: an ensemble of NeurIPS-style reviews and a meta-review')
+  .option('--reviewers <n>', 'reviews in the ensemble', toInt, 5)
+  .option('--reflections <n>', 'reflection rounds per review', toInt, 5)
+  .option('--threshold <score>', 'mean overall score needed for Accept', Number, 6)
+  .option('--no-local-workers', 'use deployed workers instead of running one in this process')
+  .option('--json', 'machine-readable output')
+  .action(async (pdf: string, opts: { reviewers: number; reflections: number; threshold: number; localWorkers: boolean; json?: boolean }) => {
+    const { workflowId, outcome, meta } = await reviewPdf(loadProcessConfig(), pdf, opts);
+    if (opts.json) return console.log(JSON.stringify({ workflowId, ...outcome, meta }, null, 2));
+    console.log(`${outcome.decision} (mean overall ${outcome.overall} over ${outcome.reviewKeys.length} reviews; threshold ${opts.threshold})`);
+    console.log(Object.entries(outcome.scores).map(([k, v]) => `  ${k.padEnd(13)} ${v}`).join('\n'));
+    console.log(`cost $${outcome.costUsd.toFixed(4)}; meta-review at ${outcome.metaKey}`);
   });
 
 program

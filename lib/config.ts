@@ -106,10 +106,219 @@ export const SETTINGS = {
     doc: 'Wall-clock limit per sandbox run, enforced from outside (the container is killed).',
   },
   SCIENTIST_SANDBOX_TMP_MB: { schema: int(1), default: '512', doc: 'Size of the writable /tmp in a sandbox.' },
+  SCIENTIST_SANDBOX_WORK_MB: {
+    schema: int(0),
+    default: '2048',
+    doc: 'Size of the writable /work area per sandbox (an ext4 image loop-mounted on the host; the worker needs root). 0 = an unlimited plain folder.',
+  },
+  SCIENTIST_SANDBOX_OUTPUT_CAP_MB: {
+    schema: int(1),
+    default: '16',
+    doc: 'Stdout+stderr kept per sandbox run; a run that prints more is killed (outcome output-cap).',
+  },
+  SCIENTIST_SANDBOX_COLLECT_MB: {
+    schema: int(1),
+    default: '256',
+    doc: 'Bytes of files copied back out of a finished sandbox; files beyond it are skipped and reported.',
+  },
+  SCIENTIST_SANDBOX_RUNTIME: {
+    schema: z.enum(['runc', 'runsc']),
+    default: 'runc',
+    doc: 'OCI runtime for CPU sandboxes: runc, or runsc (gVisor, must be registered with the Docker engine). GPU runs always use runc.',
+  },
+  SCIENTIST_CHECKPOINT_MAX_MB: {
+    schema: int(1),
+    default: '1024',
+    doc: 'Largest experiment checkpoint that is uploaded for resume; larger ones are skipped with a warning.',
+  },
+  SCIENTIST_CHECKPOINT_EVERY: {
+    schema: int(1),
+    default: '100',
+    doc: 'Steps between checkpoints, passed to experiments as SCIENTIST_CHECKPOINT_EVERY.',
+  },
+  SCIENTIST_LATEX_IMAGE: {
+    schema: z.string(),
+    default: '',
+    doc: 'Image papers compile in (TeX Live, chktex, pdftotext); empty = the locally built image of the current recipe.',
+  },
+  SCIENTIST_LATEX_TIMEOUT_S: {
+    schema: int(5, 3600),
+    default: '120',
+    doc: 'Wall-clock limit for one paper compile (every pdflatex/bibtex pass together); a runaway document is killed.',
+  },
+  SCIENTIST_LATEX_MEMORY_MB: { schema: int(128), default: '1024', doc: 'Memory limit of the LaTeX sandbox (no swap).' },
+  SCIENTIST_LATEX_FIX_ROUNDS: {
+    schema: int(0, 20),
+    default: '5',
+    doc: 'Compile → fix rounds: how often compile errors and pre-check findings go back to the writing model.',
+  },
   SCIENTIST_GPU_COUNT: {
     schema: z.union([z.literal('auto'), int(0, 64)]),
     default: 'auto',
     doc: 'GPUs this GPU worker serves; auto = ask nvidia-smi (none found = CPU mode, one slot).',
+  },
+  SCIENTIST_LITERATURE_PROVIDERS: {
+    schema: z
+      .string()
+      .transform((s) =>
+        s
+          .split(',')
+          .map((p) => p.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.enum(['semantic-scholar', 'openalex'])).min(1)),
+    default: 'semantic-scholar,openalex',
+    doc: 'Literature search providers in order; each later one is the fallback when the one before fails after its retries.',
+  },
+  SCIENTIST_S2_BASE_URL: {
+    schema: z.url(),
+    default: 'https://api.semanticscholar.org/graph/v1',
+    doc: 'Semantic Scholar Graph API base URL.',
+  },
+  SCIENTIST_S2_API_KEY: {
+    schema: z.string().optional(),
+    doc: 'Semantic Scholar API key (sent as x-api-key; optional, raises the rate limit). Secret: environment only.',
+    secret: true,
+  },
+  SCIENTIST_S2_REQUESTS_PER_S: {
+    schema: z.coerce.number().positive().max(1000),
+    default: '1',
+    doc: 'Process-wide request rate to Semantic Scholar (about 1/s is what it allows without a key).',
+  },
+  SCIENTIST_OPENALEX_BASE_URL: {
+    schema: z.url(),
+    default: 'https://api.openalex.org',
+    doc: 'OpenAlex API base URL.',
+  },
+  SCIENTIST_OPENALEX_MAILTO: {
+    schema: z.email().optional(),
+    doc: 'Contact e-mail sent to OpenAlex as mailto (its "polite pool"); optional.',
+  },
+  SCIENTIST_OPENALEX_REQUESTS_PER_S: {
+    schema: z.coerce.number().positive().max(1000),
+    default: '5',
+    doc: 'Process-wide request rate to OpenAlex (it allows 10/s).',
+  },
+  SCIENTIST_LITERATURE_MAX_ATTEMPTS: {
+    schema: int(1, 20),
+    default: '4',
+    doc: 'HTTP tries per provider per activity attempt on 429/5xx/network errors before giving up with a retryable error.',
+  },
+  SCIENTIST_LITERATURE_BACKOFF_MS: {
+    schema: int(1, 600_000),
+    default: '1000',
+    doc: 'First backoff between literature retries; doubles per try (with jitter) up to 30 s unless Retry-After says otherwise.',
+  },
+  SCIENTIST_LITERATURE_MAX_WAIT_S: {
+    schema: int(0, 3600),
+    default: '30',
+    doc: 'Longest Retry-After waited inside an activity; a longer one ends the activity attempt and Temporal retries after it.',
+  },
+  SCIENTIST_LITERATURE_TIMEOUT_S: {
+    schema: int(1, 600),
+    default: '20',
+    doc: 'Timeout per literature HTTP request.',
+  },
+  SCIENTIST_LITERATURE_LIMIT: {
+    schema: int(1, 100),
+    default: '10',
+    doc: 'Papers per literature query by default.',
+  },
+  SCIENTIST_LITERATURE_CACHE_TTL_H: {
+    schema: int(0),
+    default: '720',
+    doc: 'How long a cached literature result is reused, in hours (0 = never reuse).',
+  },
+  SCIENTIST_LITERATURE_FALLBACK_ON_EMPTY: {
+    schema: bool,
+    default: 'false',
+    doc: 'Also ask the next provider when one returns no papers (by default an empty answer is an answer).',
+  },
+  SCIENTIST_LLM_DEFAULT: {
+    schema: z
+      .string()
+      .regex(
+        /^(local|openai|anthropic)(:.+)?$/,
+        'expected provider[:model], provider one of local, openai, anthropic',
+      ),
+    default: 'local',
+    doc: 'Model for every role without its own setting, as provider:model (openai:gpt-4o, anthropic:claude-sonnet-4-5, local). `local` = the offline GGUF model in process.',
+  },
+  SCIENTIST_LLM_IDEATION: {
+    schema: z.string().optional(),
+    doc: 'Model for idea generation and reflection (provider:model); empty = SCIENTIST_LLM_DEFAULT.',
+  },
+  SCIENTIST_LLM_CODING: {
+    schema: z.string().optional(),
+    doc: 'Model for experiment code edits (provider:model); empty = SCIENTIST_LLM_DEFAULT.',
+  },
+  SCIENTIST_LLM_WRITING: {
+    schema: z.string().optional(),
+    doc: 'Model for the write-up and LaTeX fixes (provider:model); empty = SCIENTIST_LLM_DEFAULT.',
+  },
+  SCIENTIST_LLM_REVIEW: {
+    schema: z.string().optional(),
+    doc: 'Model for reviews and meta-review (provider:model); empty = SCIENTIST_LLM_DEFAULT.',
+  },
+  SCIENTIST_LLM_NOVELTY: {
+    schema: z.string().optional(),
+    doc: 'Model for the novelty check (provider:model); empty = SCIENTIST_LLM_DEFAULT.',
+  },
+  SCIENTIST_LLM_PARAMS: {
+    schema: z.string().optional(),
+    doc: 'JSON: parameters per role (or "default"), e.g. {"default":{"temperature":0.7,"maxTokens":4096},"review":{"temperature":0.1}}.',
+  },
+  SCIENTIST_LLM_PRICES: {
+    schema: z.string().optional(),
+    doc: 'JSON: USD per million tokens per model, over the built-in table, e.g. {"my-model":{"input":0.5,"cachedInput":0.1,"output":1.5,"contextTokens":32768}}.',
+  },
+  SCIENTIST_OPENAI_API_KEY: {
+    schema: z.string().optional(),
+    doc: 'API key of the OpenAI(-compatible) endpoint. Secret: environment only.',
+    secret: true,
+  },
+  SCIENTIST_OPENAI_BASE_URL: {
+    schema: z.url().optional(),
+    doc: 'OpenAI-compatible base URL ending in /v1 (OpenRouter, vLLM, Ollama, llama.cpp server, DeepSeek, Gemini); empty = OpenAI.',
+  },
+  SCIENTIST_OPENAI_JSON_MODE: {
+    schema: z.enum(['json_schema', 'json_object', 'prompt']),
+    default: 'json_schema',
+    doc: 'Structured output on the OpenAI(-compatible) endpoint: json_schema (OpenAI, vLLM, Ollama, OpenRouter, Gemini), json_object (DeepSeek) or prompt (schema in the prompt only); replies are validated either way.',
+  },
+  SCIENTIST_ANTHROPIC_API_KEY: {
+    schema: z.string().optional(),
+    doc: 'Anthropic API key. Secret: environment only.',
+    secret: true,
+  },
+  SCIENTIST_ANTHROPIC_BASE_URL: {
+    schema: z.url().optional(),
+    doc: 'Anthropic API base URL (without /v1); empty = Anthropic.',
+  },
+  SCIENTIST_LLM_TIMEOUT_S: {
+    schema: int(1),
+    default: '600',
+    doc: 'Longest one LLM request may take (HTTP or local generation).',
+  },
+  SCIENTIST_LLM_REPAIR_ROUNDS: {
+    schema: int(0, 5),
+    default: '1',
+    doc: 'Rounds in which a model whose structured output failed validation is shown the error and asked again.',
+  },
+  SCIENTIST_LLM_LOCAL_MODEL: {
+    schema: z.string(),
+    default: '',
+    doc: 'GGUF file of the local model; empty = <data dir>/models/SmolLM2-135M-Instruct.Q4_1.gguf (installed by infra/setup.sh).',
+  },
+  SCIENTIST_LLM_LOCAL_CONTEXT_TOKENS: {
+    schema: int(256),
+    default: '4096',
+    doc: 'Context window of the local model.',
+  },
+  SCIENTIST_LLM_LOCAL_THREADS: {
+    schema: int(1, 256),
+    default: '1',
+    doc: 'CPU threads of the local model. Keep it below the free cores: llama.cpp threads spin, and an oversubscribed machine runs 20× slower.',
   },
   SCIENTIST_LOG_LEVEL: {
     schema: z.enum(['debug', 'info', 'warn', 'error']),
@@ -150,8 +359,49 @@ export interface Config {
     pidsLimit: number;
     timeoutMs: number;
     tmpMB: number;
+    /** Size of /work in MB; 0 = a plain unlimited folder. */
+    workMB: number;
+    outputCapMB: number;
+    collectMB: number;
+    runtime: 'runc' | 'runsc';
+    checkpointMaxMB: number;
+    checkpointEvery: number;
+  };
+  literature: {
+    /** Providers in order; each later one is the fallback of the one before. */
+    providers: ('semantic-scholar' | 'openalex')[];
+    semanticScholar: { baseUrl: string; apiKey?: string; requestsPerS: number };
+    openAlex: { baseUrl: string; mailto?: string; requestsPerS: number };
+    maxAttempts: number;
+    backoffMs: number;
+    maxWaitMs: number;
+    requestTimeoutMs: number;
+    defaultLimit: number;
+    /** 0 = never reuse a cached result. */
+    cacheTtlMs: number;
+    fallbackOnEmpty: boolean;
+  };
+  latex: {
+    /** Empty: the image built locally from the current recipe (see sandbox/images/latex). */
+    image: string;
+    timeoutMs: number;
+    memoryMB: number;
+    fixRounds: number;
   };
   gpu: { count: 'auto' | number };
+  llm: {
+    /** provider:model per role; roles without a setting use `default`. */
+    default: string;
+    roles: Partial<Record<'ideation' | 'coding' | 'writing' | 'review' | 'novelty', string>>;
+    /** Raw JSON of SCIENTIST_LLM_PARAMS / SCIENTIST_LLM_PRICES (validated by activities/llm). */
+    paramsJson?: string;
+    pricesJson?: string;
+    openai: { apiKey?: string; baseUrl?: string; jsonMode: 'json_schema' | 'json_object' | 'prompt' };
+    anthropic: { apiKey?: string; baseUrl?: string };
+    timeoutMs: number;
+    repairRounds: number;
+    local: { modelPath: string; contextTokens: number; threads: number };
+  };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -226,8 +476,70 @@ function toConfig(v: Values): Config {
       pidsLimit: v.SCIENTIST_SANDBOX_PIDS_LIMIT,
       timeoutMs: v.SCIENTIST_SANDBOX_TIMEOUT_S * 1000,
       tmpMB: v.SCIENTIST_SANDBOX_TMP_MB,
+      workMB: v.SCIENTIST_SANDBOX_WORK_MB,
+      outputCapMB: v.SCIENTIST_SANDBOX_OUTPUT_CAP_MB,
+      collectMB: v.SCIENTIST_SANDBOX_COLLECT_MB,
+      runtime: v.SCIENTIST_SANDBOX_RUNTIME,
+      checkpointMaxMB: v.SCIENTIST_CHECKPOINT_MAX_MB,
+      checkpointEvery: v.SCIENTIST_CHECKPOINT_EVERY,
+    },
+    literature: {
+      providers: v.SCIENTIST_LITERATURE_PROVIDERS,
+      semanticScholar: {
+        baseUrl: v.SCIENTIST_S2_BASE_URL.replace(/\/$/, ''),
+        apiKey: v.SCIENTIST_S2_API_KEY || undefined,
+        requestsPerS: v.SCIENTIST_S2_REQUESTS_PER_S,
+      },
+      openAlex: {
+        baseUrl: v.SCIENTIST_OPENALEX_BASE_URL.replace(/\/$/, ''),
+        mailto: v.SCIENTIST_OPENALEX_MAILTO || undefined,
+        requestsPerS: v.SCIENTIST_OPENALEX_REQUESTS_PER_S,
+      },
+      maxAttempts: v.SCIENTIST_LITERATURE_MAX_ATTEMPTS,
+      backoffMs: v.SCIENTIST_LITERATURE_BACKOFF_MS,
+      maxWaitMs: v.SCIENTIST_LITERATURE_MAX_WAIT_S * 1000,
+      requestTimeoutMs: v.SCIENTIST_LITERATURE_TIMEOUT_S * 1000,
+      defaultLimit: v.SCIENTIST_LITERATURE_LIMIT,
+      cacheTtlMs: v.SCIENTIST_LITERATURE_CACHE_TTL_H * 3_600_000,
+      fallbackOnEmpty: v.SCIENTIST_LITERATURE_FALLBACK_ON_EMPTY,
+    },
+    latex: {
+      image: v.SCIENTIST_LATEX_IMAGE,
+      timeoutMs: v.SCIENTIST_LATEX_TIMEOUT_S * 1000,
+      memoryMB: v.SCIENTIST_LATEX_MEMORY_MB,
+      fixRounds: v.SCIENTIST_LATEX_FIX_ROUNDS,
     },
     gpu: { count: v.SCIENTIST_GPU_COUNT },
+    llm: {
+      default: v.SCIENTIST_LLM_DEFAULT,
+      roles: {
+        ideation: v.SCIENTIST_LLM_IDEATION || undefined,
+        coding: v.SCIENTIST_LLM_CODING || undefined,
+        writing: v.SCIENTIST_LLM_WRITING || undefined,
+        review: v.SCIENTIST_LLM_REVIEW || undefined,
+        novelty: v.SCIENTIST_LLM_NOVELTY || undefined,
+      },
+      paramsJson: v.SCIENTIST_LLM_PARAMS || undefined,
+      pricesJson: v.SCIENTIST_LLM_PRICES || undefined,
+      openai: {
+        apiKey: v.SCIENTIST_OPENAI_API_KEY || undefined,
+        baseUrl: v.SCIENTIST_OPENAI_BASE_URL || undefined,
+        jsonMode: v.SCIENTIST_OPENAI_JSON_MODE,
+      },
+      anthropic: {
+        apiKey: v.SCIENTIST_ANTHROPIC_API_KEY || undefined,
+        baseUrl: v.SCIENTIST_ANTHROPIC_BASE_URL || undefined,
+      },
+      timeoutMs: v.SCIENTIST_LLM_TIMEOUT_S * 1000,
+      repairRounds: v.SCIENTIST_LLM_REPAIR_ROUNDS,
+      local: {
+        modelPath: v.SCIENTIST_LLM_LOCAL_MODEL
+          ? path.resolve(PROJECT_ROOT, v.SCIENTIST_LLM_LOCAL_MODEL)
+          : path.resolve(PROJECT_ROOT, v.SCIENTIST_DATA_DIR, 'models', 'SmolLM2-135M-Instruct.Q4_1.gguf'),
+        contextTokens: v.SCIENTIST_LLM_LOCAL_CONTEXT_TOKENS,
+        threads: v.SCIENTIST_LLM_LOCAL_THREADS,
+      },
+    },
     logLevel: v.SCIENTIST_LOG_LEVEL,
   };
 }

@@ -10,17 +10,21 @@ export interface ScientistErrorOptions {
   cause?: unknown;
   /** Server-advised wait before the next attempt (e.g. from Retry-After), in ms. */
   retryAfterMs?: number;
+  /** Small structured facts for the caller (e.g. a failed run's stderr tail); becomes the failure's details. */
+  details?: unknown;
 }
 
 export abstract class ScientistError extends Error {
   abstract readonly type: string;
   abstract readonly retryable: boolean;
   readonly retryAfterMs?: number;
+  readonly details?: unknown;
 
   constructor(message: string, options: ScientistErrorOptions = {}) {
     super(message, { cause: options.cause });
     this.name = new.target.name;
     this.retryAfterMs = options.retryAfterMs;
+    this.details = options.details;
   }
 }
 
@@ -57,6 +61,61 @@ export class ServiceUnavailableError extends ScientistError {
   readonly retryable = true;
 }
 
+/** The model provider asked us to slow down (HTTP 429). Retried after its Retry-After. */
+export class LlmRateLimitedError extends ScientistError {
+  readonly type = 'LlmRateLimited';
+  readonly retryable = true;
+}
+
+/** The model provider is overloaded (529), failing (5xx), unreachable or too slow. Retried. */
+export class LlmUnavailableError extends ScientistError {
+  readonly type = 'LlmUnavailable';
+  readonly retryable = true;
+}
+
+/** The API key was rejected (401/403): set the provider's key (see the message). */
+export class LlmAuthError extends ScientistError {
+  readonly type = 'LlmAuth';
+  readonly retryable = false;
+}
+
+/** The provider rejected the request as malformed (400/404/422): a bug or a wrong model name. */
+export class LlmInvalidRequestError extends ScientistError {
+  readonly type = 'LlmInvalidRequest';
+  readonly retryable = false;
+}
+
+/** Prompt + max output tokens exceed the model's context window, even after trimming. */
+export class LlmContextLengthError extends ScientistError {
+  readonly type = 'LlmContextLength';
+  readonly retryable = false;
+}
+
+/** The model refused to answer (content policy). */
+export class LlmRefusalError extends ScientistError {
+  readonly type = 'LlmRefusal';
+  readonly retryable = false;
+}
+
+/**
+ * Structured output still failed its schema after the repair rounds; the raw text is stored at
+ * `rawKey`. Its type is the one research activities catch to degrade (activities/research/ask).
+ */
+export class LlmOutputInvalidError extends ScientistError {
+  readonly type = 'StructuredOutputInvalid';
+  readonly retryable = false;
+  constructor(
+    message: string,
+    readonly raw: string,
+    options?: ScientistErrorOptions & { rawKey?: string },
+  ) {
+    super(message, {
+      ...options,
+      details: options?.details ?? (options?.rawKey ? { rawKey: options.rawKey } : undefined),
+    });
+  }
+}
+
 /** Converts any error into the Temporal failure its kind calls for. Unknown errors stay retryable. */
 export function toApplicationFailure(err: unknown): TemporalFailure {
   // Cancellation and failures already sorted (ApplicationFailure) pass through untouched.
@@ -68,6 +127,7 @@ export function toApplicationFailure(err: unknown): TemporalFailure {
       nonRetryable: !err.retryable,
       cause: err.cause instanceof Error ? err.cause : undefined,
       nextRetryDelay: err.retryAfterMs,
+      details: err.details === undefined ? undefined : [err.details],
     });
   }
   const e = err instanceof Error ? err : new Error(String(err));

@@ -1,8 +1,13 @@
-import { hostname } from 'node:os';
+import { readFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
+import { ConfigError, InvalidInputError } from '../lib/errors';
 import type { Logger } from '../lib/log';
+import { SandboxUnavailableError } from './errors';
 import type { SandboxOutcome, SandboxResult, SandboxRunSpec, SandboxRunner } from './runner';
+import { copyInto, copyOut, createWorkArea, reapWorkAreas, SANDBOX_UID, type WorkArea } from './work-area';
 
 export const LABEL = {
   sandbox: 'durable-scientist.sandbox',
@@ -13,18 +18,48 @@ export const LABEL = {
 
 const TAIL_BYTES = 4096;
 const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL)/i;
+// What the code prints when a limit refuses it; used to name the outcome of a non-zero exit.
+const DISK_FULL = /No space left on device|ENOSPC|Errno 28\b|Disk quota exceeded/;
+const NETWORK_DENIED =
+  /Network is unreachable|No route to host|Temporary failure in name resolution|Name or service not known|ENETUNREACH|EHOSTUNREACH|Errno -?(101|113|-3|-2)\b|nodename nor servname|Cannot assign requested address/;
+const PIDS_REFUSED =
+  /Resource temporarily unavailable|can't start new thread|fork: retry|BlockingIOError: \[Errno 11\]/;
+
+/** The part of docker-modem we use (dockerode types it as any). */
+interface Demuxer {
+  demuxStream(
+    stream: NodeJS.ReadableStream,
+    stdout: NodeJS.WritableStream,
+    stderr: NodeJS.WritableStream,
+  ): void;
+}
+
+export interface DockerSandboxRunnerOptions {
+  /** Host folder for work areas (image files and mount points). Default: <tmpdir>/durable-scientist-sandbox. */
+  workRoot?: string;
+}
 
 /** Runs sandboxes on a Docker engine with the policy in `hostConfig` below. */
 export class DockerSandboxRunner implements SandboxRunner {
+  private readonly workRoot: string;
+  private runtimes?: Promise<string[]>;
+
   constructor(
     private readonly docker: Docker,
     private readonly log: Logger,
-  ) {}
+    options: DockerSandboxRunnerOptions = {},
+  ) {
+    this.workRoot = options.workRoot ?? path.join(tmpdir(), 'durable-scientist-sandbox');
+  }
 
   async run(spec: SandboxRunSpec): Promise<SandboxResult> {
     for (const name of Object.keys(spec.env ?? {})) {
-      if (SECRET_NAME.test(name)) throw new Error(`refusing to pass ${name} into a sandbox: secrets never enter a container`);
+      if (SECRET_NAME.test(name))
+        throw new InvalidInputError(
+          `refusing to pass ${name} into a sandbox: secrets never enter a container`,
+        );
     }
+    await this.checkRuntime(spec);
     const name = `ds-${spec.runId.replace(/[^A-Za-z0-9_.-]/g, '-')}`.slice(0, 120);
     // A retried attempt with the same run id replaces the container its predecessor left.
     await this.docker
@@ -32,69 +67,136 @@ export class DockerSandboxRunner implements SandboxRunner {
       .remove({ force: true })
       .catch(() => undefined);
 
-    const container = await this.docker.createContainer({
-      name,
-      Image: spec.image,
-      Cmd: spec.command,
-      Env: Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`),
-      WorkingDir: '/work',
-      User: '65534:65534',
-      Labels: {
-        [LABEL.sandbox]: '1',
-        [LABEL.host]: hostname(),
-        [LABEL.ownerPid]: String(process.pid),
-        [LABEL.runId]: spec.runId,
-      },
-      NetworkDisabled: true,
-      AttachStdout: true,
-      AttachStderr: true,
-      HostConfig: hostConfig(spec),
-    });
+    let area: WorkArea;
+    try {
+      area = await createWorkArea(this.workRoot, name, spec.limits.workMB);
+      await copyInto(area, spec.workDir);
+    } catch (err) {
+      throw new SandboxUnavailableError(
+        `could not prepare the sandbox work area under ${this.workRoot}: ${String(err)}`,
+        { cause: err },
+      );
+    }
+    try {
+      return await this.runIn(spec, name, area);
+    } finally {
+      await area
+        .release()
+        .catch((err: unknown) => this.log.warn('work area not released', { name, err: String(err) }));
+    }
+  }
+
+  private async runIn(spec: SandboxRunSpec, name: string, area: WorkArea): Promise<SandboxResult> {
+    const container = await this.engine(`create container ${name}`, () =>
+      this.docker.createContainer({
+        name,
+        Image: spec.image,
+        Cmd: spec.command,
+        Env: sandboxEnv(spec),
+        WorkingDir: '/work',
+        User: `${SANDBOX_UID}:${SANDBOX_UID}`,
+        Labels: {
+          [LABEL.sandbox]: '1',
+          [LABEL.host]: hostname(),
+          [LABEL.ownerPid]: String(process.pid),
+          [LABEL.runId]: spec.runId,
+        },
+        NetworkDisabled: true,
+        AttachStdout: true,
+        AttachStderr: true,
+        HostConfig: sandboxHostConfig(spec, area.path),
+      }),
+    );
     const id = container.id.slice(0, 12);
     this.log.debug('sandbox created', { id, name, image: spec.image });
 
     const out = new OutputCollector(spec.limits.outputCapBytes, spec.onOutput);
-    const stream = await container.attach({ stream: true, stdout: true, stderr: true });
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    stdout.on('data', (b: Buffer) => out.add('stdout', b));
-    stderr.on('data', (b: Buffer) => out.add('stderr', b));
-    container.modem.demuxStream(stream, stdout, stderr);
-
     let killedFor: SandboxOutcome | undefined;
+    let pidsHit = false;
+    const pidsProbe = new PidsProbe(container.id);
     const kill = (why: SandboxOutcome) => {
       if (killedFor) return;
       killedFor = why;
       this.log.info('sandbox killed', { id, why });
+      void pidsProbe.hit().then((h) => (pidsHit ||= h));
       container.kill().catch(() => undefined);
     };
     out.onCap = () => kill('output-cap');
     const onAbort = () => kill('cancelled');
-    spec.signal?.addEventListener('abort', onAbort);
 
-    const t0 = Date.now();
-    out.startedAt = t0;
-    const timer = setTimeout(() => kill('timeout'), spec.limits.timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    let ticker: NodeJS.Timeout | undefined;
     try {
-      await container.start();
-      const waited = (await container.wait()) as { StatusCode: number };
+      const stream = await this.engine(`attach ${id}`, () =>
+        container.attach({ stream: true, stdout: true, stderr: true }),
+      );
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      stdout.on('data', (b: Buffer) => out.add('stdout', b));
+      stderr.on('data', (b: Buffer) => out.add('stderr', b));
+      (container.modem as Demuxer).demuxStream(stream, stdout, stderr);
+      const ended = new Promise<void>((resolve) => {
+        stream.on('end', resolve);
+        stream.on('close', resolve);
+        stream.on('error', () => resolve());
+      });
+
+      if (spec.signal?.aborted) kill('cancelled');
+      spec.signal?.addEventListener('abort', onAbort);
+      const t0 = Date.now();
+      out.startedAt = t0;
+      timer = setTimeout(() => kill('timeout'), spec.limits.timeoutMs);
+      await this.engine(`start ${id}`, () => container.start());
+
+      let ticking = false;
+      ticker = setInterval(() => {
+        if (ticking) return;
+        ticking = true;
+        void (async () => {
+          pidsHit ||= await pidsProbe.hit();
+          if (spec.onTick) await spec.onTick(area);
+        })()
+          .catch((err: unknown) => this.log.warn('sandbox tick failed', { id, err: String(err) }))
+          .finally(() => (ticking = false));
+      }, spec.tickMs ?? 2000);
+
+      const waited = (await this.engine(`wait ${id}`, () => container.wait())) as { StatusCode: number };
       const durationMs = Date.now() - t0;
-      // Let the attach stream drain what the process printed last.
-      await new Promise((r) => setTimeout(r, 50));
-      const state = (await container.inspect()).State;
-      const outcome: SandboxOutcome =
-        killedFor ?? (state.OOMKilled ? 'oom' : waited.StatusCode === 0 ? 'ok' : 'failed');
+      clearInterval(ticker);
+      // The attach stream carries what the process printed last; let it drain (bounded).
+      await Promise.race([ended, new Promise((r) => setTimeout(r, 1000))]);
+      const state = (await this.engine(`inspect ${id}`, () => container.inspect())).State;
+      pidsHit ||= await pidsProbe.hit();
+      if (spec.onTick) await spec.onTick(area).catch(() => undefined);
+
+      const exitCode = killedFor ? null : waited.StatusCode;
+      const text = out.tail('stderr') + out.tail('stdout');
+      let outcome: SandboxOutcome;
+      if (killedFor === 'timeout' && pidsHit) outcome = 'pids';
+      else if (killedFor) outcome = killedFor;
+      else if (state.OOMKilled) outcome = 'oom';
+      else if (exitCode === 0) outcome = 'ok';
+      else if (pidsHit || PIDS_REFUSED.test(text)) outcome = 'pids';
+      else if (DISK_FULL.test(text) || (await area.isFull())) outcome = 'disk';
+      else if (NETWORK_DENIED.test(text)) outcome = 'network';
+      else outcome = 'failed';
+
+      const { collected, skipped } = await copyOut(area, spec.workDir, spec.limits.collectBytes);
       return {
         outcome,
-        exitCode: killedFor ? null : waited.StatusCode,
+        exitCode,
         durationMs,
         stdoutTail: out.tail('stdout'),
         stderrTail: out.tail('stderr'),
         log: out.all(),
         firstOutputMs: out.firstOutputMs,
+        collected,
+        skipped,
+        limits: spec.limits,
       };
     } finally {
       clearTimeout(timer);
+      clearInterval(ticker);
       spec.signal?.removeEventListener('abort', onAbort);
       await container.remove({ force: true }).catch(() => undefined);
       this.log.debug('sandbox removed', { id });
@@ -102,10 +204,12 @@ export class DockerSandboxRunner implements SandboxRunner {
   }
 
   async reapOrphans(): Promise<number> {
-    const list = await this.docker.listContainers({
-      all: true,
-      filters: { label: [`${LABEL.sandbox}=1`, `${LABEL.host}=${hostname()}`] },
-    });
+    const list = await this.engine('list sandbox containers', () =>
+      this.docker.listContainers({
+        all: true,
+        filters: { label: [`${LABEL.sandbox}=1`, `${LABEL.host}=${hostname()}`] },
+      }),
+    );
     let removed = 0;
     for (const c of list) {
       const pid = Number(c.Labels[LABEL.ownerPid]);
@@ -116,13 +220,70 @@ export class DockerSandboxRunner implements SandboxRunner {
         .then(() => removed++)
         .catch(() => undefined);
     }
-    if (removed) this.log.info(`removed ${removed} orphaned sandbox container(s)`);
+    // Work areas after containers: a removed container no longer holds its mount.
+    removed += await reapWorkAreas(this.workRoot, isAlive);
+    if (removed) this.log.info(`removed ${removed} orphaned sandbox container(s) and work area(s)`);
     return removed;
+  }
+
+  /** gVisor must be registered with the engine, and cannot pass GPUs through. */
+  private async checkRuntime(spec: SandboxRunSpec): Promise<void> {
+    if (!spec.runtime || spec.runtime === 'runc') return;
+    if (spec.gpuDeviceIds?.length) {
+      throw new ConfigError(
+        `runtime ${spec.runtime} has no GPU support: GPU runs need runc (set SCIENTIST_SANDBOX_RUNTIME=runc on GPU workers)`,
+      );
+    }
+    this.runtimes ??= this.engine('info', async () =>
+      Object.keys(((await this.docker.info()) as { Runtimes?: object }).Runtimes ?? {}),
+    );
+    if (!(await this.runtimes).includes(spec.runtime)) {
+      throw new ConfigError(
+        `the Docker engine has no "${spec.runtime}" runtime. Install gVisor (Debian package runsc) and register it in /etc/docker/daemon.json as ` +
+          `{"runtimes": {"runsc": {"path": "/usr/bin/runsc", "runtimeArgs": ["--network=none"]}}}, then reload dockerd (SIGHUP); or set SCIENTIST_SANDBOX_RUNTIME=runc`,
+      );
+    }
+  }
+
+  /** Runs one engine call; a missing image is the caller's problem, anything else the engine's (retried). */
+  private async engine<T>(what: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      const status = (err as { statusCode?: number }).statusCode;
+      const message = err instanceof Error ? err.message : String(err);
+      if (status === 404 && /image/i.test(message)) {
+        throw new ConfigError(
+          `${what}: ${message}. Build the sandbox image (npm run services up) or set SCIENTIST_SANDBOX_IMAGE`,
+          { cause: err },
+        );
+      }
+      if (status !== undefined && status >= 400 && status < 500 && status !== 404 && status !== 409) {
+        throw new InvalidInputError(`${what}: the Docker engine refused: ${message}`, { cause: err });
+      }
+      throw new SandboxUnavailableError(`${what}: the Docker engine failed: ${message}`, { cause: err });
+    }
   }
 }
 
-/** The container policy: what the code inside can never change. */
-function hostConfig(spec: SandboxRunSpec): Docker.HostConfig {
+/**
+ * The container's environment: the spec's plain settings only (never the worker's own
+ * environment), plus the GPU pin for the NVIDIA runtime.
+ */
+export function sandboxEnv(spec: Pick<SandboxRunSpec, 'env' | 'gpuDeviceIds'>): string[] {
+  const env = { ...(spec.env ?? {}) };
+  if (spec.gpuDeviceIds?.length) env.NVIDIA_VISIBLE_DEVICES = spec.gpuDeviceIds.join(',');
+  return Object.entries(env).map(([k, v]) => `${k}=${v}`);
+}
+
+/**
+ * The container policy: what the code inside can never change. GPUs are pinned by device
+ * request (the NVIDIA runtime exposes only the listed devices).
+ */
+export function sandboxHostConfig(
+  spec: Pick<SandboxRunSpec, 'limits' | 'runtime' | 'gpuDeviceIds'>,
+  workPath: string,
+): Docker.HostConfig {
   const l = spec.limits;
   const memory = l.memoryMB * 1024 * 1024;
   return {
@@ -134,10 +295,11 @@ function hostConfig(spec: SandboxRunSpec): Docker.HostConfig {
     Memory: memory,
     MemorySwap: memory,
     NanoCpus: Math.round(l.cpus * 1e9),
-    Binds: [`${spec.workDir}:/work:rw`],
+    Binds: [`${workPath}:/work:rw`],
     Tmpfs: { '/tmp': `rw,nosuid,nodev,size=${l.tmpMB}m` },
     IpcMode: 'none',
     Init: false,
+    ...(spec.runtime && spec.runtime !== 'runc' ? { Runtime: spec.runtime } : {}),
     DeviceRequests: spec.gpuDeviceIds?.length
       ? [{ Driver: 'nvidia', DeviceIDs: spec.gpuDeviceIds, Capabilities: [['gpu']] }]
       : undefined,
@@ -150,6 +312,34 @@ function isAlive(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch {
+    return false;
+  }
+}
+
+/**
+ * Reads whether the container's pids cgroup ever refused a fork (`pids.events` "max N" > 0).
+ * The cgroup disappears when the container stops, so it is sampled while the run lasts.
+ */
+class PidsProbe {
+  private file?: string | null;
+  constructor(private readonly containerId: string) {}
+
+  async hit(): Promise<boolean> {
+    const candidates = [
+      `/sys/fs/cgroup/pids/docker/${this.containerId}/pids.events`,
+      `/sys/fs/cgroup/pids/system.slice/docker-${this.containerId}.scope/pids.events`,
+      `/sys/fs/cgroup/system.slice/docker-${this.containerId}.scope/pids.events`,
+      `/sys/fs/cgroup/docker/${this.containerId}/pids.events`,
+    ];
+    for (const f of this.file ? [this.file] : candidates) {
+      try {
+        const text = await readFile(f, 'utf8');
+        this.file = f;
+        return Number(/max (\d+)/.exec(text)?.[1] ?? 0) > 0;
+      } catch {
+        /* not this layout, or the container has stopped */
+      }
+    }
     return false;
   }
 }
@@ -172,8 +362,8 @@ class OutputCollector {
     if (this.firstOutputMs === null) this.firstOutputMs = Date.now() - this.startedAt;
     const text = buf.toString('utf8');
     this.tails[stream] = (this.tails[stream] + text).slice(-TAIL_BYTES);
-    this.listener?.(stream, text);
     if (this.bytes >= this.capBytes) return;
+    this.listener?.(stream, text);
     this.bytes += buf.length;
     this.chunks.push(text);
     if (this.bytes >= this.capBytes) {

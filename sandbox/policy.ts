@@ -1,6 +1,8 @@
 import type { Config } from '../lib/config';
 import type { SandboxLimits } from './runner';
 
+const MB = 1024 * 1024;
+
 /** The configured limits, with per-run overrides (e.g. a shorter timeout for plots). */
 export function sandboxLimits(config: Config, overrides: Partial<SandboxLimits> = {}): SandboxLimits {
   return {
@@ -9,7 +11,9 @@ export function sandboxLimits(config: Config, overrides: Partial<SandboxLimits> 
     pidsLimit: config.sandbox.pidsLimit,
     timeoutMs: config.sandbox.timeoutMs,
     tmpMB: config.sandbox.tmpMB,
-    outputCapBytes: 16 * 1024 * 1024,
+    workMB: config.sandbox.workMB,
+    outputCapBytes: config.sandbox.outputCapMB * MB,
+    collectBytes: config.sandbox.collectMB * MB,
     ...overrides,
   };
 }

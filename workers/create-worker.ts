@@ -3,6 +3,7 @@
  * activity set of a role, and the workflow bundle.
  */
 import { hostname } from 'node:os';
+import path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createGpuActivities, createMainActivities, type ActivityDeps } from '../activities';
 import type { Config } from '../lib/config';
@@ -10,6 +11,7 @@ import { createLogger } from '../lib/log';
 import { S3ArtifactStore } from '../lib/store';
 import { connectWorker } from '../lib/temporal';
 import { DockerSandboxRunner } from '../sandbox';
+import { discoverGpuSlots } from './gpus';
 import Docker from 'dockerode';
 
 export type WorkerRole = 'main' | 'gpu';
@@ -21,7 +23,9 @@ export function realDeps(config: Config, name = 'activities'): ActivityDeps {
     config,
     log,
     store: S3ArtifactStore.fromConfig(config),
-    sandbox: new DockerSandboxRunner(new Docker({ socketPath: config.docker.socketPath }), log),
+    sandbox: new DockerSandboxRunner(new Docker({ socketPath: config.docker.socketPath }), log, {
+      workRoot: path.join(config.dataDir, 'sandbox-work'),
+    }),
   };
 }
 
@@ -51,7 +55,9 @@ export async function createWorker(
     namespace: config.temporal.namespace,
     taskQueue,
     identity: `${role}@${hostname()}:${process.pid}`,
-    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities,
+    // A GPU worker runs at most one experiment per GPU slot (CPU mode: one slot).
+    maxConcurrentActivityTaskExecutions:
+      options.maxConcurrentActivities ?? (role === 'gpu' ? (await discoverGpuSlots(config)).length : undefined),
     // Graceful shutdown: running activities get this long to finish before they are cancelled.
     shutdownGraceTime: '30 seconds',
   };

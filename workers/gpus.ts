@@ -13,7 +13,10 @@ export async function discoverGpuSlots(config: Config): Promise<GpuSlot[]> {
   let count = config.gpu.count;
   if (count === 'auto') {
     try {
-      const { stdout } = await promisify(execFile)('nvidia-smi', ['--query-gpu=index', '--format=csv,noheader']);
+      const { stdout } = await promisify(execFile)('nvidia-smi', [
+        '--query-gpu=index',
+        '--format=csv,noheader',
+      ]);
       count = stdout.split('\n').filter((l) => l.trim() !== '').length;
     } catch {
       count = 0;

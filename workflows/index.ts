@@ -7,3 +7,7 @@ export { paperWorkflow, paperStatusQuery } from './paper';
 export type { PaperInput, PaperOutcome, PaperStatus } from './paper';
 export { DEFAULT_CAMPAIGN_SETTINGS, DEFAULT_PAPER_SETTINGS } from './settings';
 export type { CampaignSettings, PaperSettings } from './settings';
+export { llmProbeWorkflow } from './llm-probe';
+export type { LlmProbeInput, LlmProbeResult } from './llm-probe';
+export { reviewPdfWorkflow } from './review';
+export type { ReviewPdfInput, ReviewPdfOutcome } from './review';

@@ -4,6 +4,7 @@
  * carries keys and small summaries only.
  */
 import {
+  ActivityFailure,
   ApplicationFailure,
   defineQuery,
   proxyActivities,
@@ -11,11 +12,14 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { Ledger, type Spend } from './ledger';
+import type { ExperimentFailureDetails, RunExperimentResult } from '../activities/experiments';
 import type { ExperimentRunResult, GpuPorts, IdeaSummary, MainPorts, WorkspaceKey } from './ports';
 import { SECTIONS, type PaperSettings } from './settings';
 
 export interface PaperInput {
   campaignId: string;
+  /** The template's name (labels runs); its files are at `templateKey`. */
+  template: string;
   templateKey: string;
   idea: IdeaSummary;
   gpuTaskQueue: string;
@@ -117,13 +121,19 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
     templateKey: input.templateKey,
     idea: input.idea,
   });
-  const baseline = await gpu.runExperiment({ paperId, runName: 'run_0', workspace, fast: s.fast });
+  status.step = 'run 0 (baseline): train';
+  const baseline = await experiment(
+    () => gpu.runBaseline({ templateName: input.template, workspace, fast: s.fast }),
+    'run_0',
+  );
   runs.push({ runName: 'run_0', outcome: baseline.outcome, finalInfoKey: baseline.finalInfoKey });
   if (baseline.outcome !== 'ok') {
     return outcome('failed', {
-      reason: `the template's baseline run failed (${baseline.outcome}); see ${baseline.logKey}`,
+      reason: `the template's own baseline run failed (${baseline.outcome}): ${baseline.stderrTail.slice(-400)} (log ${baseline.logKey})`,
     });
   }
+  workspace = (await main.recordRun({ paperId, idea: input.idea, run: 0, workspace, result: baseline }))
+    .workspace;
 
   // ---- experiments
   if (!enter('experiments')) return overBudget();
@@ -168,6 +178,46 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
 
   // ------------------------------------------------------------------ stages
 
+  /**
+   * A run on the GPU queue. Code at fault (exit ≠ 0, OOM, timeout, limits) fails the activity
+   * non-retryably with the stderr tail in its details: that is a result the coder gets back,
+   * not a failure of the paper. Anything else (retries exhausted on an outage) propagates.
+   */
+  async function experiment(
+    start: () => Promise<RunExperimentResult>,
+    runName: string,
+  ): Promise<ExperimentRunResult> {
+    try {
+      const r = await start();
+      return {
+        runName,
+        outcome: r.outcome,
+        finalInfoKey: r.finalInfoKey,
+        logKey: r.logKey,
+        outputKeys: r.outputKeys,
+        stderrTail: '',
+        durationMs: r.durationMs,
+      };
+    } catch (err) {
+      if (
+        err instanceof ActivityFailure &&
+        err.cause instanceof ApplicationFailure &&
+        err.cause.nonRetryable
+      ) {
+        const d = (err.cause.details?.[0] ?? {}) as Partial<ExperimentFailureDetails>;
+        return {
+          runName,
+          outcome: d.outcome ?? 'failed',
+          logKey: d.logKey ?? '',
+          outputKeys: {},
+          stderrTail: d.stderrTail ?? err.cause.message,
+          durationMs: d.durationMs ?? 0,
+        };
+      }
+      throw err;
+    }
+  }
+
   async function experiments(): Promise<WorkspaceKey> {
     let ws = workspace;
     for (let run = 1; run <= s.maxRuns; run++) {
@@ -193,12 +243,17 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
           continue;
         }
         status.step = `run ${run} attempt ${attempt}: train`;
-        const result = await gpu.runExperiment({
-          paperId,
-          runName: `run_${run}`,
-          workspace: edit.workspace,
-          fast: s.fast,
-        });
+        const result = await experiment(
+          () =>
+            gpu.runExperiment({
+              paperId,
+              runName: `run_${run}`,
+              templateName: input.template,
+              workspace: edit.workspace,
+              fast: s.fast,
+            }),
+          `run_${run}`,
+        );
         if (result.outcome === 'ok') {
           const noted = await main.recordRun({
             paperId,

@@ -4,6 +4,8 @@
  * The activity factories in activities/ implement these (the workers' type-check proves it),
  * and orchestration tests replace them with stubs.
  */
+import type { ExperimentActivities } from '../activities/experiments';
+import type { SandboxOutcome } from '../sandbox/runner';
 import type { Spend } from './ledger';
 
 /** A research idea as it travels through history: small; the full text is at `key`. */
@@ -25,18 +27,17 @@ export interface LlmStep {
   transcriptKey?: string;
 }
 
+/** How an experiment run ended, as the workflow records it (successes and caught failures alike). */
 export interface ExperimentRunResult {
   runName: string;
-  outcome: 'ok' | 'failed' | 'timeout' | 'oom' | 'output-cap' | 'cancelled';
-  /** Small parsed final_info.json (per dataset: means). */
+  outcome: SandboxOutcome;
   finalInfoKey?: string;
   logKey: string;
   /** Relative path (e.g. `run_1/final_info.json`) → key of each output file. */
   outputKeys: Record<string, string>;
-  /** The last ≈1,500 characters of stderr, for the fix prompt. */
+  /** The last ≈1,500 characters of stderr, for the fix prompt (failures only). */
   stderrTail: string;
   durationMs: number;
-  resumedFromStep?: number;
 }
 
 export interface MainPorts {
@@ -177,11 +178,5 @@ export interface MainPorts {
   }): Promise<LlmStep & { draftKey: string }>;
 }
 
-export interface GpuPorts {
-  runExperiment(input: {
-    paperId: string;
-    runName: string;
-    workspace: WorkspaceKey;
-    fast: boolean;
-  }): Promise<ExperimentRunResult>;
-}
+/** The GPU queue's experiment activities (activities/experiments), workspaces passed by key. */
+export type GpuPorts = Pick<ExperimentActivities, 'runExperiment' | 'runBaseline'>;

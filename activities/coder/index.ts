@@ -6,6 +6,7 @@
  */
 import { classified } from '../../lib/errors';
 import { keys, type ArtifactStore } from '../../lib/store';
+import { NO_SPEND } from '../../workflows/ledger';
 import type { MainPorts } from '../../workflows/ports';
 import type { Ask } from '../research/ask';
 import { loadWorkspace, updateWorkspace, type WorkspaceFiles } from '../workspace';
@@ -130,6 +131,11 @@ export function createCoderActivities({
           (p) => p === 'notes.txt' || /^run_\d+\/final_info\.json$/.test(p),
         );
         const transcriptKey = keys.paper(paperId, 'experiments', `run_${run}`, 'notes.json');
+        if (run === 0) {
+          // The baseline needs no model: its notes are the template's own results.
+          const notes = `${files['notes.txt']?.toString() ?? ''}# Title: ${idea.title}\n\n## Run 0: baseline (the unmodified template)\nResults: ${runResults(files)}\n`;
+          return { workspace: await updateWorkspace(store, withRun, { 'notes.txt': notes }), spend: NO_SPEND };
+        }
         const res = await ask({
           role: 'coding',
           transcriptKey,

@@ -11,6 +11,7 @@ import { keys, type ArtifactStore } from '../../lib/store';
 import { NO_SPEND } from '../../workflows/ledger';
 import type { IdeaSummary, MainPorts } from '../../workflows/ports';
 import { isStructuredOutputFailure, type Ask } from '../research/ask';
+import { validateTemplate } from '../experiments/template';
 import { loadWorkspace, saveWorkspace } from '../workspace';
 import { mostSimilar } from './similarity';
 
@@ -107,10 +108,9 @@ export function createIdeationActivities(deps: IdeationDeps) {
       return classified(async () => {
         if (!/^[A-Za-z0-9_-]+$/.test(template)) throw new InvalidInputError(`bad template name: ${template}`);
         const dir = path.join(templatesDir, template);
-        const files = await readTree(dir).catch(() => {
-          throw new InvalidInputError(`no template "${template}" in ${templatesDir}`);
-        });
-        if (!files['experiment.py']) throw new InvalidInputError(`template ${template} has no experiment.py`);
+        // A malformed template fails here, once, with every problem listed (non-retryable).
+        await validateTemplate(dir);
+        const files = await readTree(dir);
         const templateKey = await saveWorkspace(store, files);
         const { seeds } = await templateText(store, templateKey);
         // The archive starts with the seed ideas: new ideas must differ from them too.

@@ -17,7 +17,7 @@ import { createLogger, type Logger } from '../../lib/log';
 import { PROJECT_ROOT } from '../../lib/paths';
 import { ensureNamespace } from '../../lib/namespace';
 import { minioClient } from '../../lib/store';
-import { ensureSandboxImage } from '../../sandbox/images';
+import { ensureLatexImage, ensureSandboxImage } from '../../sandbox/images';
 
 export const TOOLS_BIN = path.join(PROJECT_ROOT, '.tools', 'bin');
 export type ServiceName = 'docker' | 'temporal' | 's3';
@@ -303,10 +303,11 @@ export async function stop(
   return stopRecorded(config, name === 'docker' ? 'dockerd' : name, signal);
 }
 
-/** Brings everything up: engine, Temporal, S3 in parallel, then the sandbox image. */
+/** Brings everything up: engine, Temporal, S3 in parallel, then the sandbox and LaTeX images. */
 export async function up(config: Config, log: Logger): Promise<void> {
   await Promise.all([startDocker(config, log), startTemporal(config, log), startS3(config, log)]);
   await ensureSandboxImage(dockerClient(config), config, log);
+  await ensureLatexImage(dockerClient(config), config, log);
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -65,3 +65,6 @@ export async function ensureSandboxImage(docker: Docker, config: Config, log: Lo
   }
   return tag;
 }
+
+// The LaTeX image (TeX Live for compiling papers) is built and tagged the same way.
+export { ensureLatexImage, latexImage, localLatexTag, LATEX_REPOSITORY } from './latex';

@@ -3,7 +3,9 @@
  * injectable per step. They implement the same ports as the real activities, so the workflows
  * under test are exactly the production workflows.
  */
-import type { ExperimentRunResult, GpuPorts, IdeaSummary, MainPorts } from '../../workflows/ports';
+import { ApplicationFailure } from '@temporalio/common';
+import type { RunExperimentResult } from '../../activities/experiments';
+import type { GpuPorts, IdeaSummary, MainPorts } from '../../workflows/ports';
 
 const spend = (costUsd = 0.01) => ({ costUsd, inputTokens: 100, outputTokens: 50, calls: 1 });
 
@@ -91,7 +93,8 @@ export function fakePorts(script: FakeScript = {}) {
     },
     async recordRun(i) {
       record('recordRun', i);
-      return { workspace: `${i.workspace}+notes`, spend: spend(cost) };
+      // The baseline's notes are written by code, not by the model.
+      return { workspace: `${i.workspace}+notes`, spend: i.run === 0 ? { costUsd: 0, inputTokens: 0, outputTokens: 0, calls: 0 } : spend(cost) };
     },
     async editPlot(i) {
       record('editPlot', i);
@@ -161,21 +164,38 @@ export function fakePorts(script: FakeScript = {}) {
     },
   };
 
+  const result = (runName: string): RunExperimentResult => ({
+    runName,
+    outcome: 'ok',
+    exitCode: 0,
+    durationMs: 10,
+    finalInfo: { x_plus_y: { means: { val_acc: 0.9 } } },
+    finalInfoKey: `runs/${runName}/final_info.json`,
+    metrics: { 'x_plus_y.val_acc': 0.9 },
+    logKey: `runs/${runName}/log`,
+    outputKeys: { [`${runName}/final_info.json`]: `runs/${runName}/final_info.json` },
+    resumedFromStep: null,
+    gpu: null,
+  });
   const gpu: GpuPorts = {
-    async runExperiment(i): Promise<ExperimentRunResult> {
+    async runBaseline(i) {
+      record('runBaseline', i);
+      return { ...result('run_0'), cached: false, baselineHash: 'h' };
+    },
+    async runExperiment(i) {
       record('runExperiment', i);
       const attempt = (runAttempts.get(i.runName) ?? 0) + 1;
       runAttempts.set(i.runName, attempt);
-      const failed = script.failingRuns?.includes(`${i.runName}#${attempt}`);
-      return {
-        runName: i.runName,
-        outcome: failed ? 'failed' : 'ok',
-        finalInfoKey: failed ? undefined : `runs/${i.runName}/final_info.json`,
-        logKey: `runs/${i.runName}/log`,
-        outputKeys: failed ? {} : { [`${i.runName}/final_info.json`]: `runs/${i.runName}/final_info.json` },
-        stderrTail: failed ? 'RuntimeError: shape mismatch' : '',
-        durationMs: 10,
-      };
+      if (script.failingRuns?.includes(`${i.runName}#${attempt}`)) {
+        // As the real activity does: code at fault fails non-retryably, details for the coder.
+        throw ApplicationFailure.create({
+          type: 'SandboxExitCode',
+          message: `${i.runName} exited with 1`,
+          nonRetryable: true,
+          details: [{ runName: i.runName, outcome: 'failed', exitCode: 1, durationMs: 10, stderrTail: 'RuntimeError: shape mismatch', logKey: `runs/${i.runName}/log` }],
+        });
+      }
+      return result(i.runName);
     },
   };
   return { main, gpu, calls, count: (name: string) => calls.filter((c) => c.name === name).length };

@@ -16,6 +16,7 @@ async function runPaper(script: FakeScript, settings: Partial<typeof paperSettin
   try {
     const input: PaperInput = {
       campaignId: 'c1',
+      template: 'grokking',
       templateKey: 'templates/grokking/manifest.json',
       idea: {
         name: 'alpha',
@@ -53,9 +54,10 @@ describe('paper workflow orchestration', () => {
     const order = fake.calls.map((c) => c.name).filter((n, i, a) => a.indexOf(n) === i);
     expect(order).toEqual([
       'prepareWorkspace',
-      'runExperiment',
-      'planEdit',
+      'runBaseline',
       'recordRun',
+      'planEdit',
+      'runExperiment',
       'editPlot',
       'runPlot',
       'describeFigures',
@@ -88,7 +90,7 @@ describe('paper workflow orchestration', () => {
   it('stops experimenting when the model declares the plan complete', async () => {
     const { outcome, fake } = await runPaper({ doneBeforeRun: 2 });
     expect(outcome.runs.map((r) => r.runName)).toEqual(['run_0', 'run_1']);
-    expect(fake.count('runExperiment')).toBe(2);
+    expect(fake.count('runExperiment')).toBe(1);
   });
 
   it('goes on without figures when plotting fails every attempt', async () => {

@@ -1,0 +1,53 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { artifactKey, type ArtifactStore } from '../../lib/store';
+import type { RunExperimentResult } from './run-experiment';
+import { fetchWorkspace, workspaceHash, type WorkspaceManifest } from './workspace';
+
+export interface BaselineInput {
+  templateName: string;
+  /** The unmodified template's files (path → key). */
+  workspace: WorkspaceManifest;
+  fast?: boolean;
+  timeoutMs?: number;
+}
+
+export interface BaselineResult extends RunExperimentResult {
+  /** True when an earlier run of the same template code and flags was reused. */
+  cached: boolean;
+  /** Hash of the template files + fast flag: the cache entry's name. */
+  baselineHash: string;
+}
+
+/** Where a baseline's artifacts live: cache/baseline/<hash>/… */
+export function baselineRoot(hash: string): string {
+  return artifactKey('cache', 'baseline', hash);
+}
+
+/** The hash that names a template's baseline: its files' contents and the fast flag. */
+export async function baselineHash(store: ArtifactStore, input: BaselineInput): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'ds-baseline-'));
+  try {
+    return workspaceHash(await fetchWorkspace(store, input.workspace, dir), { fast: Boolean(input.fast) });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The cached baseline of this template code and flags, or null. */
+export async function cachedBaseline(
+  store: ArtifactStore,
+  hash: string,
+): Promise<RunExperimentResult | null> {
+  const key = `${baselineRoot(hash)}/result.json`;
+  return (await store.exists(key)) ? store.getJson<RunExperimentResult>(key) : null;
+}
+
+export async function saveBaseline(
+  store: ArtifactStore,
+  hash: string,
+  result: RunExperimentResult,
+): Promise<void> {
+  await store.putJson(`${baselineRoot(hash)}/result.json`, result);
+}

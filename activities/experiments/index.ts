@@ -1,0 +1,133 @@
+/**
+ * Experiment activities, served on the GPU task queue: `runExperiment` (one run of LLM-edited
+ * code, resumable from its last checkpoint) and `runBaseline` (run_0 of an unmodified template,
+ * computed once per template code and fast flag, then served from the store).
+ */
+import { Context } from '@temporalio/activity';
+import { classified } from '../../lib/errors';
+import { discoverGpuSlots } from '../../workers/gpus';
+import type { ActivityDeps } from '../deps';
+import { workspaceManifest } from '../workspace';
+import type { WorkspaceManifest } from './workspace';
+import {
+  baselineHash,
+  baselineRoot,
+  cachedBaseline,
+  saveBaseline,
+  type BaselineInput,
+  type BaselineResult,
+} from './baseline';
+import {
+  runExperimentOnce,
+  type ExperimentHeartbeat,
+  type RunExperimentInput,
+  type RunExperimentResult,
+} from './run-experiment';
+import { SlotPool } from './slots';
+
+export type { BaselineInput, BaselineResult } from './baseline';
+export {
+  FinalInfoSchema,
+  flattenMetrics,
+  parseFinalInfo,
+  InvalidFinalInfoError,
+  type FinalInfo,
+} from './final-info';
+export { ProgressTracker, type Progress } from './progress';
+export {
+  runExperimentOnce,
+  type ExperimentEnv,
+  type ExperimentFailureDetails,
+  type ExperimentHeartbeat,
+  type RunExperimentInput,
+  type RunExperimentResult,
+} from './run-experiment';
+export { SlotPool } from './slots';
+export { checkManifest, workspaceHash, type WorkspaceManifest } from './workspace';
+
+/**
+ * Workflows pass a workspace by its key in the store (a content-addressed manifest, see
+ * activities/workspace) to keep history small; callers that hold the manifest pass it as is.
+ */
+export type WithWorkspaceKey<T extends { workspace: WorkspaceManifest }> = Omit<T, 'workspace'> & {
+  workspace: WorkspaceManifest | string;
+};
+
+export function createExperimentActivities(deps: ActivityDeps) {
+  const resolveWorkspace = async <T extends { workspace: WorkspaceManifest | string }>(i: T) =>
+    typeof i.workspace === 'string' ? { ...i, workspace: await workspaceManifest(deps.store, i.workspace) } : { ...i, workspace: i.workspace };
+
+  // One pool per worker: at most one experiment per GPU (CPU mode: one slot).
+  const pool = new SlotPool(() => discoverGpuSlots(deps.config));
+
+  async function run(input: RunExperimentInput, keyRoot?: string): Promise<RunExperimentResult> {
+    const ctx = Context.current();
+    const { slot, release } = await pool.acquire();
+    try {
+      return await runExperimentOnceOrCancelled(
+        {
+          ...deps,
+          slot,
+          attempt: ctx.info.attempt,
+          resumeFrom: ctx.info.heartbeatDetails as ExperimentHeartbeat | undefined,
+          heartbeat: (details) => ctx.heartbeat(details),
+          signal: ctx.cancellationSignal,
+          keyRoot,
+        },
+        input,
+      );
+    } finally {
+      release();
+    }
+  }
+
+  /** A cancelled activity reports Temporal's cancellation, not the killed container's outcome. */
+  async function runExperimentOnceOrCancelled(
+    ...args: Parameters<typeof runExperimentOnce>
+  ): Promise<RunExperimentResult> {
+    const signal = args[0].signal;
+    try {
+      return await runExperimentOnce(...args);
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason ?? err;
+      throw err;
+    }
+  }
+
+  return {
+    /**
+     * Runs `python3 experiment.py --out_dir <runName>` in the sandbox. Code failures (exit ≠ 0,
+     * OOM, timeout, limits, bad final_info.json) fail non-retryably with the stderr tail in the
+     * message and details; Docker or store outages are retried. Heartbeats carry progress and
+     * the last checkpoint's key, from which a retry resumes.
+     */
+    async runExperiment(input: WithWorkspaceKey<RunExperimentInput>): Promise<RunExperimentResult> {
+      return classified(async () => run(await resolveWorkspace(input)));
+    },
+
+    /** run_0 of an unmodified template: from the cache when this code and flag ran before. */
+    async runBaseline(request: WithWorkspaceKey<BaselineInput>): Promise<BaselineResult> {
+      return classified(async () => {
+        const input = await resolveWorkspace(request);
+        const hash = await baselineHash(deps.store, input);
+        const hit = await cachedBaseline(deps.store, hash);
+        if (hit) return { ...hit, cached: true, baselineHash: hash };
+        const result = await run(
+          {
+            paperId: 'baseline',
+            runName: 'run_0',
+            templateName: input.templateName,
+            workspace: input.workspace,
+            fast: input.fast,
+            timeoutMs: input.timeoutMs,
+          },
+          baselineRoot(hash),
+        );
+        await saveBaseline(deps.store, hash, result);
+        return { ...result, cached: false, baselineHash: hash };
+      });
+    },
+  };
+}
+
+export type ExperimentActivities = ReturnType<typeof createExperimentActivities>;

@@ -1,0 +1,116 @@
+/**
+ * `llmCall` as a Temporal activity: a thin adapter that streams the reply with heartbeats
+ * (a long generation never hits its heartbeat timeout, and a cancelled workflow stops the
+ * stream), records the transcript in the store and returns only keys and small numbers.
+ */
+import { Context } from '@temporalio/activity';
+import { classified } from '../../lib/errors';
+import type { ActivityDeps } from '../deps';
+import { createLlmClient, type LlmCallOptions, type LlmClient } from './client';
+import { parseModelRef } from './roles';
+import { llmSchema } from './schemas';
+import type { LlmCallInput, RecordedLlmResult } from './call-types';
+import { recordedCall, transcriptKey } from './recorded';
+import type { ChatMessage, ContextPart } from './types';
+
+const HEARTBEAT_EVERY_MS = 1_000;
+
+/**
+ * Inside an activity: the attempt's cancellation signal, and a text callback that heartbeats
+ * (at most once a second) while tokens arrive. Outside one (plain scripts, unit tests): nothing.
+ */
+export function activityStreaming(): LlmCallOptions {
+  let ctx: Context;
+  try {
+    ctx = Context.current();
+  } catch {
+    return {};
+  }
+  let chars = 0;
+  let lastBeat = Date.now();
+  ctx.heartbeat({ outputChars: 0 });
+  return {
+    signal: ctx.cancellationSignal,
+    onText: (chunk) => {
+      chars += chunk.length;
+      const now = Date.now();
+      if (now - lastBeat >= HEARTBEAT_EVERY_MS) {
+        lastBeat = now;
+        ctx.heartbeat({ outputChars: chars });
+      }
+    },
+  };
+}
+const clients = new WeakMap<object, LlmClient>();
+
+/** One LLM client per set of activity deps: providers (and the local model) are shared. */
+export function llmClientFor(deps: Pick<ActivityDeps, 'config' | 'log' | 'llmProvider'>): LlmClient {
+  let client = clients.get(deps);
+  if (!client) {
+    client = createLlmClient({ config: deps.config, log: deps.log, provider: deps.llmProvider });
+    clients.set(deps, client);
+  }
+  return client;
+}
+
+export function createLlmActivities(deps: ActivityDeps) {
+  const llm = llmClientFor(deps);
+  return {
+    /** One model call; the transcript goes to `llm/<workflowId>/<step>/transcript.json`. */
+    async llmCall(input: LlmCallInput): Promise<RecordedLlmResult> {
+      return classified(async () => {
+        const ctx = Context.current();
+        const messages: ChatMessage[] = await Promise.all(
+          input.messages.map(async (m) => ({
+            role: m.role,
+            content: m.content,
+            ...(m.images?.length
+              ? {
+                  images: await Promise.all(
+                    m.images.map(async (img) => ({
+                      mediaType: img.mediaType,
+                      base64: (await deps.store.get(img.key)).toString('base64'),
+                    })),
+                  ),
+                }
+              : {}),
+          })),
+        );
+        const context: ContextPart[] | undefined = input.context
+          ? await Promise.all(
+              input.context.map(async (part) =>
+                'textKey' in part
+                  ? {
+                      name: part.name,
+                      priority: part.priority,
+                      required: part.required,
+                      text: await deps.store.getText(part.textKey),
+                    }
+                  : part,
+              ),
+            )
+          : undefined;
+        return recordedCall(
+          { llm, store: deps.store },
+          transcriptKey(
+            ctx.info.workflowExecution?.workflowId ?? `activity-${ctx.info.activityId}`,
+            input.step,
+          ),
+          {
+            role: input.role,
+            system: input.system,
+            context,
+            messages,
+            schema: input.schema ? llmSchema(input.schema) : undefined,
+            schemaName: input.schema,
+            maxTokens: input.maxTokens,
+            temperature: input.temperature,
+            stop: input.stop,
+            model: input.model ? parseModelRef(input.model, 'llmCall model') : undefined,
+          },
+          { step: input.step, ...activityStreaming() },
+        );
+      });
+    },
+  };
+}

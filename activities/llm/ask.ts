@@ -1,0 +1,29 @@
+/**
+ * The research pipeline's `Ask` port (activities/research/ask.ts) served by the LLM layer: one
+ * prompt in, text/parsed/spend out, the transcript at the key the caller derived from its
+ * workflow id and step. Inside an activity it streams with heartbeats and stops on cancel.
+ */
+import type { Ask, AskRequest, AskResult } from '../research/ask';
+import type { ActivityDeps } from '../deps';
+import { activityStreaming, llmClientFor } from './activity';
+import { recordedCallFull } from './recorded';
+
+/** Builds `ask` over the deps' config (or `deps.llmProvider` in tests). */
+export function createAsk(deps: Pick<ActivityDeps, 'config' | 'log' | 'store' | 'llmProvider'>): Ask {
+  const llm = llmClientFor(deps);
+  return async <T>(req: AskRequest<T>): Promise<AskResult<T>> => {
+    const { result, text, parsed } = await recordedCallFull(
+      { llm, store: deps.store },
+      req.transcriptKey,
+      {
+        role: req.role,
+        system: req.system,
+        messages: [{ role: 'user', content: req.prompt }],
+        schema: req.schema,
+        maxTokens: req.maxTokens,
+      },
+      { step: req.transcriptKey, ...activityStreaming() },
+    );
+    return { text, parsed, spend: result.spend, transcriptKey: result.key };
+  };
+}

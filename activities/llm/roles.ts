@@ -1,0 +1,142 @@
+/**
+ * From config to calls: which provider and model serve a role, with which parameters, and the
+ * provider instances themselves (one per process and provider, created on first use).
+ */
+import { z } from 'zod';
+import type { Config } from '../../lib/config';
+import { ConfigError } from '../../lib/errors';
+import { createAnthropicProvider } from './providers/anthropic';
+import { createLocalProvider } from './providers/local';
+import { createOpenAiProvider } from './providers/openai';
+import {
+  LLM_ROLES,
+  type LlmParams,
+  type LlmProvider,
+  type LlmRole,
+  type ModelRef,
+  type ProviderName,
+} from './types';
+
+/** Name the local model answers to when the setting says just `local`. */
+export const LOCAL_MODEL_ID = 'smollm2-135m-instruct-q4_1';
+
+const DEFAULT_PARAMS: LlmParams = { maxTokens: 4096, temperature: 0.7 };
+
+/** Parses `provider[:model]`; the model part may itself contain colons (Ollama's `llama3.1:8b`). */
+export function parseModelRef(text: string, setting = 'SCIENTIST_LLM_DEFAULT'): ModelRef {
+  const i = text.indexOf(':');
+  const provider = (i < 0 ? text : text.slice(0, i)).trim() as ProviderName;
+  const model = i < 0 ? '' : text.slice(i + 1).trim();
+  if (!['local', 'openai', 'anthropic'].includes(provider)) {
+    throw new ConfigError(
+      `${setting}="${text}": expected provider:model with provider local, openai or anthropic (e.g. openai:gpt-4o)`,
+    );
+  }
+  if (provider === 'local') return { provider, model: model || LOCAL_MODEL_ID };
+  if (!model)
+    throw new ConfigError(
+      `${setting}="${text}": name the model, e.g. ${provider === 'openai' ? 'openai:gpt-4o' : 'anthropic:claude-sonnet-4-5'}`,
+    );
+  return { provider, model };
+}
+
+const paramsSchema = z.partialRecord(
+  z.enum(['default', ...LLM_ROLES]),
+  z
+    .object({
+      maxTokens: z.number().int().positive().optional(),
+      temperature: z.number().min(0).max(2).optional(),
+      stop: z.array(z.string()).optional(),
+    })
+    .strict(),
+);
+
+export interface RoleTable {
+  model(role: LlmRole): ModelRef;
+  params(role: LlmRole): LlmParams;
+}
+
+/** Resolves every role once at start, so a bad setting fails the process, not the 40th call. */
+export function roleTable(config: Config): RoleTable {
+  const llm = config.llm;
+  const models = {} as Record<LlmRole, ModelRef>;
+  const fallback = parseModelRef(llm.default);
+  for (const role of LLM_ROLES) {
+    const setting = llm.roles[role];
+    models[role] = setting ? parseModelRef(setting, `SCIENTIST_LLM_${role.toUpperCase()}`) : fallback;
+    requireCredentials(config, models[role], role);
+  }
+  let params: z.infer<typeof paramsSchema> = {};
+  if (llm.paramsJson) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(llm.paramsJson);
+    } catch (err) {
+      throw new ConfigError(`SCIENTIST_LLM_PARAMS is not JSON: ${(err as Error).message}`);
+    }
+    const parsed = paramsSchema.safeParse(raw);
+    if (!parsed.success)
+      throw new ConfigError(
+        `SCIENTIST_LLM_PARAMS: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
+    params = parsed.data;
+  }
+  return {
+    model: (role) => models[role],
+    params: (role) => ({ ...DEFAULT_PARAMS, ...params.default, ...params[role] }),
+  };
+}
+
+function requireCredentials(config: Config, ref: ModelRef, role: LlmRole): void {
+  if (ref.provider === 'openai' && !config.llm.openai.apiKey && !config.llm.openai.baseUrl) {
+    throw new ConfigError(
+      `role ${role} uses openai:${ref.model} but SCIENTIST_OPENAI_API_KEY is not set (or set SCIENTIST_OPENAI_BASE_URL for a keyless local server)`,
+    );
+  }
+  if (ref.provider === 'anthropic' && !config.llm.anthropic.apiKey) {
+    throw new ConfigError(
+      `role ${role} uses anthropic:${ref.model} but SCIENTIST_ANTHROPIC_API_KEY is not set`,
+    );
+  }
+}
+
+/** Provider instances by name, created on first use (the local model loads only if a role needs it). */
+export class ProviderPool {
+  private readonly made = new Map<ProviderName, LlmProvider>();
+
+  constructor(
+    private readonly config: Config,
+    /** Tests: one provider that serves every role (e.g. the scripted provider). */
+    private readonly override?: LlmProvider,
+  ) {}
+
+  get(name: ProviderName): LlmProvider {
+    if (this.override) return this.override;
+    let p = this.made.get(name);
+    if (!p) {
+      const { llm } = this.config;
+      p =
+        name === 'openai'
+          ? createOpenAiProvider({
+              apiKey: llm.openai.apiKey,
+              baseUrl: llm.openai.baseUrl,
+              jsonMode: llm.openai.jsonMode,
+              timeoutMs: llm.timeoutMs,
+            })
+          : name === 'anthropic'
+            ? createAnthropicProvider({
+                apiKey: llm.anthropic.apiKey,
+                baseUrl: llm.anthropic.baseUrl,
+                timeoutMs: llm.timeoutMs,
+              })
+            : createLocalProvider(llm.local);
+      this.made.set(name, p);
+    }
+    return p;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.made.values()].map(async (p) => p.close?.()));
+    this.made.clear();
+  }
+}

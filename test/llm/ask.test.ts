@@ -1,0 +1,64 @@
+/**
+ * The research pipeline's `ask` port over the LLM layer, with the scripted provider and the
+ * real S3 store: transcripts at the caller's key, repair, and the degrade-able failure type.
+ */
+import { z } from 'zod';
+import { createAsk } from '../../activities/llm';
+import { isStructuredOutputFailure } from '../../activities/research/ask';
+import { LlmOutputInvalidError } from '../../lib/errors';
+import { suiteConfig, suiteStore, uniqueId } from '../harness';
+import { recordingLogger } from './helpers';
+import { ScriptedProvider } from './scripted-provider';
+
+const Verdict = z.object({ novel: z.boolean(), reason: z.string().min(3) });
+const config = suiteConfig('llm-ask');
+const store = suiteStore(config);
+
+test('ask returns text, parsed object and spend, and stores the transcript at the given key', async () => {
+  const scripted = new ScriptedProvider([
+    { role: 'novelty', reply: { novel: 'yes' }, usage: { inputTokens: 100, outputTokens: 10 } },
+    {
+      role: 'novelty',
+      reply: { novel: true, reason: 'no prior work found' },
+      usage: { inputTokens: 150, outputTokens: 12 },
+    },
+  ]);
+  const ask = createAsk({ config, log: recordingLogger(), store, llmProvider: scripted });
+  const key = `llm/${uniqueId('wf')}/novelty/round-1/transcript.json`;
+  const r = await ask({
+    role: 'novelty',
+    transcriptKey: key,
+    system: 'judge',
+    prompt: 'is it novel?',
+    schema: Verdict,
+  });
+  expect(r.parsed).toEqual({ novel: true, reason: 'no prior work found' });
+  expect(r.spend).toEqual({ costUsd: 0, inputTokens: 250, outputTokens: 22, calls: 2 });
+  expect(r.transcriptKey).toBe(key);
+  const transcript = await store.getJson<{
+    request: { messages: { content: string }[] };
+    response: { attempts: number };
+  }>(key);
+  expect(transcript.request.messages[0]!.content).toBe('is it novel?');
+  expect(transcript.response.attempts).toBe(2);
+  // The repair round showed the model what was wrong.
+  expect(scripted.calls[1]!.messages.at(-1)!.content).toMatch(/reason/);
+});
+
+test('output still invalid after repair is a StructuredOutputInvalid failure with the raw reply stored', async () => {
+  const scripted = new ScriptedProvider([{ role: 'review', reply: 'I think it is great!', times: 2 }]);
+  const ask = createAsk({ config, log: recordingLogger(), store, llmProvider: scripted });
+  const key = `llm/${uniqueId('wf')}/review/transcript.json`;
+  const err = await ask({
+    role: 'review',
+    transcriptKey: key,
+    system: 's',
+    prompt: 'p',
+    schema: Verdict,
+  }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(LlmOutputInvalidError);
+  expect(isStructuredOutputFailure(err)).toBe(true);
+  expect((err as LlmOutputInvalidError).details).toMatchObject({ rawKey: `${key}.invalid.txt` });
+  expect(await store.getText(`${key}.invalid.txt`)).toBe('I think it is great!');
+  expect(await store.exists(key)).toBe(false);
+});

@@ -1,0 +1,54 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { MainActivities } from '../activities';
+import type { LlmCallInput, RecordedLlmResult } from '../activities/llm/call-types';
+
+export interface LlmProbeInput {
+  calls: LlmCallInput[];
+  /** Seconds without a heartbeat before an attempt counts as lost. */
+  heartbeatTimeoutS?: number;
+  maximumAttempts?: number;
+}
+
+export interface LlmProbeResult {
+  results: RecordedLlmResult[];
+  /** Sums over the calls (USD and tokens). */
+  total: {
+    costUsd: number;
+    inputTokens: number;
+    cachedInputTokens: number;
+    outputTokens: number;
+    calls: number;
+  };
+}
+
+/**
+ * Runs LLM calls one after another as `llmCall` activities and sums their usage: the smallest
+ * workflow that exercises the LLM layer through Temporal (tests, bench, `scientist doctor`).
+ * The retry policy is the one LLM calls get everywhere: fast backoff, but a server's
+ * Retry-After (nextRetryDelay) wins, and non-retryable failures fail at once.
+ */
+export async function llmProbeWorkflow(input: LlmProbeInput): Promise<LlmProbeResult> {
+  const { llmCall } = proxyActivities<MainActivities>({
+    startToCloseTimeout: '15 minutes',
+    heartbeatTimeout: `${input.heartbeatTimeoutS ?? 60} seconds`,
+    retry: {
+      initialInterval: '200 ms',
+      backoffCoefficient: 2,
+      maximumInterval: '1 minute',
+      maximumAttempts: input.maximumAttempts ?? 6,
+    },
+    summary: 'LLM call',
+  });
+  const results: RecordedLlmResult[] = [];
+  const total = { costUsd: 0, inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, calls: 0 };
+  for (const call of input.calls) {
+    const r = await llmCall(call);
+    results.push(r);
+    total.costUsd += r.costUsd;
+    total.inputTokens += r.usage.inputTokens;
+    total.cachedInputTokens += r.usage.cachedInputTokens;
+    total.outputTokens += r.usage.outputTokens;
+    total.calls += r.spend.calls;
+  }
+  return { results, total };
+}
