@@ -4,13 +4,38 @@ import tseslint from 'typescript-eslint';
 // Workflow code must be deterministic: no Node built-ins, no SDKs that do I/O, no clocks.
 // The linter guards that, not memory.
 const workflowForbidden = [
-  'fs', 'fs/promises', 'path', 'os', 'child_process', 'net', 'http', 'https', 'crypto', 'stream',
-  'minio', 'dockerode', '@temporalio/client', '@temporalio/worker', '@temporalio/activity',
-  'openai', '@anthropic-ai/sdk', 'node-llama-cpp',
+  'fs',
+  'fs/promises',
+  'path',
+  'os',
+  'child_process',
+  'net',
+  'http',
+  'https',
+  'crypto',
+  'stream',
+  'minio',
+  'dockerode',
+  '@temporalio/client',
+  '@temporalio/worker',
+  '@temporalio/activity',
+  'openai',
+  '@anthropic-ai/sdk',
+  'node-llama-cpp',
 ].flatMap((name) => [name, `node:${name}`]);
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.tools/**', '.data/**', 'scratch/**', 'templates/**', '**/*.js', '**/*.mjs'] },
+  {
+    ignores: [
+      'node_modules/**',
+      '.tools/**',
+      '.data/**',
+      'scratch/**',
+      'templates/**',
+      '**/*.js',
+      '**/*.mjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -18,13 +43,19 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true },
+      ],
     },
   },
   {
     files: ['workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: workflowForbidden, patterns: ['../activities/*/!(*types)', '../lib/store/*'] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: workflowForbidden, patterns: ['../activities/*/!(*types)', '../lib/store/*'] },
+      ],
       'no-restricted-globals': ['error', 'fetch', 'process', 'require'],
     },
   },

@@ -149,12 +149,17 @@ function checks(config: Config): Check[] {
           const res = await runner.run({
             runId: `doctor-tex-${process.pid}-${Date.now()}`,
             image: latexImage(config),
-            command: ['sh', '-c', 'pdflatex -no-shell-escape -interaction=nonstopmode -halt-on-error doc.tex && chktex --version'],
+            command: [
+              'sh',
+              '-c',
+              'pdflatex -no-shell-escape -interaction=nonstopmode -halt-on-error doc.tex && chktex --version',
+            ],
             workDir: dir,
             env: TEX_ENV,
             limits: sandboxLimits(config, { timeoutMs: 60_000, memoryMB: 512 }),
           });
-          if (res.outcome !== 'ok') throw new Error(`LaTeX sandbox ended ${res.outcome}: ${res.stdoutTail.slice(-300)}`);
+          if (res.outcome !== 'ok')
+            throw new Error(`LaTeX sandbox ended ${res.outcome}: ${res.stdoutTail.slice(-300)}`);
           return `pdflatex compiled a test document in ${latexImage(config)} (${res.durationMs} ms); chktex present`;
         } finally {
           await rm(dir, { recursive: true, force: true });

@@ -95,16 +95,26 @@ program
     if (opts.json) {
       console.log(JSON.stringify({ workflowId, ...outcome, papers }, null, 2));
     } else {
-      console.log(`\ncampaign ${workflowId}: ${outcome.state}${outcome.reason ? ` (${outcome.reason})` : ''}`);
+      console.log(
+        `\ncampaign ${workflowId}: ${outcome.state}${outcome.reason ? ` (${outcome.reason})` : ''}`,
+      );
       for (const p of papers) {
         console.log(`paper ${p.paperId}: ${p.state}${p.reason ? ` (${p.reason})` : ''}`);
         if (p.pdf) console.log(`  PDF      ${p.pdf}`);
-        if (p.review) console.log(`  review   overall ${p.review.overall} → ${p.review.decision}; ${Object.entries(p.review.scores).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-        console.log(`  cost     $${p.cost.costUsd.toFixed(4)} (${p.cost.calls} model calls, ${p.cost.inputTokens} in / ${p.cost.outputTokens} out tokens)`);
+        if (p.review)
+          console.log(
+            `  review   overall ${p.review.overall} → ${p.review.decision}; ${Object.entries(p.review.scores)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', ')}`,
+          );
+        console.log(
+          `  cost     $${p.cost.costUsd.toFixed(4)} (${p.cost.calls} model calls, ${p.cost.inputTokens} in / ${p.cost.outputTokens} out tokens)`,
+        );
       }
       console.log(`total cost $${outcome.cost.costUsd.toFixed(4)}\n  ${workflowUiUrl(config, workflowId)}`);
     }
-    if (outcome.state !== 'completed' || outcome.papers.some((p) => p.state !== 'completed')) process.exitCode = 1;
+    if (outcome.state !== 'completed' || outcome.papers.some((p) => p.state !== 'completed'))
+      process.exitCode = 1;
   });
 
 program
@@ -115,13 +125,30 @@ program
   .option('--threshold <score>', 'mean overall score needed for Accept', Number, 6)
   .option('--no-local-workers', 'use deployed workers instead of running one in this process')
   .option('--json', 'machine-readable output')
-  .action(async (pdf: string, opts: { reviewers: number; reflections: number; threshold: number; localWorkers: boolean; json?: boolean }) => {
-    const { workflowId, outcome, meta } = await reviewPdf(loadProcessConfig(), pdf, opts);
-    if (opts.json) return console.log(JSON.stringify({ workflowId, ...outcome, meta }, null, 2));
-    console.log(`${outcome.decision} (mean overall ${outcome.overall} over ${outcome.reviewKeys.length} reviews; threshold ${opts.threshold})`);
-    console.log(Object.entries(outcome.scores).map(([k, v]) => `  ${k.padEnd(13)} ${v}`).join('\n'));
-    console.log(`cost $${outcome.costUsd.toFixed(4)}; meta-review at ${outcome.metaKey}`);
-  });
+  .action(
+    async (
+      pdf: string,
+      opts: {
+        reviewers: number;
+        reflections: number;
+        threshold: number;
+        localWorkers: boolean;
+        json?: boolean;
+      },
+    ) => {
+      const { workflowId, outcome, meta } = await reviewPdf(loadProcessConfig(), pdf, opts);
+      if (opts.json) return console.log(JSON.stringify({ workflowId, ...outcome, meta }, null, 2));
+      console.log(
+        `${outcome.decision} (mean overall ${outcome.overall} over ${outcome.reviewKeys.length} reviews; threshold ${opts.threshold})`,
+      );
+      console.log(
+        Object.entries(outcome.scores)
+          .map(([k, v]) => `  ${k.padEnd(13)} ${v}`)
+          .join('\n'),
+      );
+      console.log(`cost $${outcome.costUsd.toFixed(4)}; meta-review at ${outcome.metaKey}`);
+    },
+  );
 
 program
   .command('init-namespace')

@@ -22,17 +22,32 @@ export async function reviewPdf(
     throw new InvalidInputError(`cannot read ${pdfPath}`);
   });
   if (pdf.subarray(0, 5).toString() !== '%PDF-') throw new InvalidInputError(`${pdfPath} is not a PDF`);
-  const { stdout: text } = await promisify(execFile)('pdftotext', ['-layout', pdfPath, '-'], { maxBuffer: 64 * 1024 * 1024 });
-  if (text.trim().length < 200) throw new InvalidInputError(`${pdfPath} has almost no extractable text (scanned?)`);
+  const { stdout: text } = await promisify(execFile)('pdftotext', ['-layout', pdfPath, '-'], {
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (text.trim().length < 200)
+    throw new InvalidInputError(`${pdfPath} has almost no extractable text (scanned?)`);
   const store = S3ArtifactStore.fromConfig(config);
-  const textKey = (await store.putContent('cas/review-input', text, { contentType: 'text/plain; charset=utf-8' })).key;
+  const textKey = (
+    await store.putContent('cas/review-input', text, { contentType: 'text/plain; charset=utf-8' })
+  ).key;
   installRuntimeLogger('WARN');
   const client = await connectClient(config);
   const workers = opts.localWorkers ? [await createWorker({ config, role: 'main' })] : [];
   const workflowId = `review-${textKey.slice(-12)}-${Date.now().toString(36)}`;
   try {
-    const input: ReviewPdfInput = { textKey, reviewers: opts.reviewers, reflections: opts.reflections, threshold: opts.threshold };
-    const run = () => client.workflow.execute('reviewPdfWorkflow', { workflowId, taskQueue: config.temporal.taskQueue, args: [input] }) as Promise<ReviewPdfOutcome>;
+    const input: ReviewPdfInput = {
+      textKey,
+      reviewers: opts.reviewers,
+      reflections: opts.reflections,
+      threshold: opts.threshold,
+    };
+    const run = () =>
+      client.workflow.execute('reviewPdfWorkflow', {
+        workflowId,
+        taskQueue: config.temporal.taskQueue,
+        args: [input],
+      }) as Promise<ReviewPdfOutcome>;
     const outcome = workers[0] ? await workers[0].worker.runUntil(run()) : await run();
     return { workflowId, outcome, meta: await store.getJson(outcome.metaKey) };
   } finally {

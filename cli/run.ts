@@ -39,7 +39,15 @@ export function campaignSettings(o: RunOptions): CampaignSettings {
     ? { ideas: 2, ideaReflections: 1, noveltyRounds: 2, papers: 1, parallelism: 1 }
     : {};
   const paperQuick = o.quick
-    ? { maxRuns: 2, maxRunAttempts: 2, maxPlotAttempts: 2, citationRounds: 2, compileRounds: 3, reviewers: 2, reviewReflections: 1 }
+    ? {
+        maxRuns: 2,
+        maxRunAttempts: 2,
+        maxPlotAttempts: 2,
+        citationRounds: 2,
+        compileRounds: 3,
+        reviewers: 2,
+        reviewReflections: 1,
+      }
     : {};
   return {
     ...base,
@@ -58,17 +66,31 @@ export function campaignSettings(o: RunOptions): CampaignSettings {
 }
 
 function slug(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40);
+  return s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 40);
 }
 
-export async function runCampaign(config: Config, o: RunOptions): Promise<{ workflowId: string; outcome?: CampaignOutcome }> {
+export async function runCampaign(
+  config: Config,
+  o: RunOptions,
+): Promise<{ workflowId: string; outcome?: CampaignOutcome }> {
   installRuntimeLogger('WARN');
   const client = await connectClient(config);
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
   const workflowId = `campaign-${o.template}-${slug(o.name ?? stamp)}`;
-  const input: CampaignInput = { template: o.template, gpuTaskQueue: config.temporal.gpuTaskQueue, settings: campaignSettings(o) };
+  const input: CampaignInput = {
+    template: o.template,
+    gpuTaskQueue: config.temporal.gpuTaskQueue,
+    settings: campaignSettings(o),
+  };
   const workers = o.localWorkers
-    ? await Promise.all([createWorker({ config, role: 'main' }), createWorker({ config, role: 'gpu', maxConcurrentActivities: 1 })])
+    ? await Promise.all([
+        createWorker({ config, role: 'main' }),
+        createWorker({ config, role: 'gpu', maxConcurrentActivities: 1 }),
+      ])
     : [];
   try {
     const handle = await client.workflow.start('campaignWorkflow', {
@@ -98,7 +120,11 @@ export async function runCampaign(config: Config, o: RunOptions): Promise<{ work
 }
 
 /** Prints a line whenever the campaign's or a running paper's status changes. */
-function followProgress(client: Awaited<ReturnType<typeof connectClient>>, workflowId: string, quiet: boolean) {
+function followProgress(
+  client: Awaited<ReturnType<typeof connectClient>>,
+  workflowId: string,
+  quiet: boolean,
+) {
   const last = new Map<string, string>();
   const show = (id: string, line: string) => {
     if (last.get(id) === line) return;
@@ -119,7 +145,11 @@ function followProgress(client: Awaited<ReturnType<typeof connectClient>>, workf
             .getHandle(paperId)
             .query<PaperStatus>('status')
             .catch(() => undefined);
-          if (ps) show(paperId, `  [paper …${paperId.slice(-24)}] ${ps.stage}: ${ps.step} | runs ${ps.runsDone}/${ps.maxRuns} | $${ps.costUsd.toFixed(4)}`);
+          if (ps)
+            show(
+              paperId,
+              `  [paper …${paperId.slice(-24)}] ${ps.stage}: ${ps.step} | runs ${ps.runsDone}/${ps.maxRuns} | $${ps.costUsd.toFixed(4)}`,
+            );
         }
       } catch {
         // The workflow may not have run its first task yet.

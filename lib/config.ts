@@ -31,7 +31,11 @@ export const SETTINGS = {
     default: '.data',
     doc: 'Folder for service data (Temporal DB, S3 data, logs, run work folders); relative to the project root.',
   },
-  SCIENTIST_TEMPORAL_ADDRESS: { schema: hostPort, default: '127.0.0.1:7233', doc: 'Temporal frontend (gRPC).' },
+  SCIENTIST_TEMPORAL_ADDRESS: {
+    schema: hostPort,
+    default: '127.0.0.1:7233',
+    doc: 'Temporal frontend (gRPC).',
+  },
   SCIENTIST_TEMPORAL_NAMESPACE: { schema: z.string().min(1), default: 'default', doc: 'Temporal namespace.' },
   SCIENTIST_TEMPORAL_UI_URL: {
     schema: z.url(),
@@ -87,13 +91,21 @@ export const SETTINGS = {
     doc: 'S3 secret key. The default matches the local dev server only. Secret: environment only.',
     secret: true,
   },
-  SCIENTIST_DOCKER_SOCKET: { schema: z.string().min(1), default: '/var/run/docker.sock', doc: 'Docker engine socket.' },
+  SCIENTIST_DOCKER_SOCKET: {
+    schema: z.string().min(1),
+    default: '/var/run/docker.sock',
+    doc: 'Docker engine socket.',
+  },
   SCIENTIST_SANDBOX_IMAGE: {
     schema: z.string(),
     default: '',
     doc: 'Sandbox image for experiments; empty = the locally built image of the current recipe.',
   },
-  SCIENTIST_SANDBOX_MEMORY_MB: { schema: int(64), default: '4096', doc: 'Memory limit per sandbox (no swap).' },
+  SCIENTIST_SANDBOX_MEMORY_MB: {
+    schema: int(64),
+    default: '4096',
+    doc: 'Memory limit per sandbox (no swap).',
+  },
   SCIENTIST_SANDBOX_CPUS: {
     schema: z.coerce.number().positive().max(1024),
     default: '2',
@@ -105,7 +117,11 @@ export const SETTINGS = {
     default: '7200',
     doc: 'Wall-clock limit per sandbox run, enforced from outside (the container is killed).',
   },
-  SCIENTIST_SANDBOX_TMP_MB: { schema: int(1), default: '512', doc: 'Size of the writable /tmp in a sandbox.' },
+  SCIENTIST_SANDBOX_TMP_MB: {
+    schema: int(1),
+    default: '512',
+    doc: 'Size of the writable /tmp in a sandbox.',
+  },
   SCIENTIST_SANDBOX_WORK_MB: {
     schema: int(0),
     default: '2048',
@@ -146,7 +162,11 @@ export const SETTINGS = {
     default: '120',
     doc: 'Wall-clock limit for one paper compile (every pdflatex/bibtex pass together); a runaway document is killed.',
   },
-  SCIENTIST_LATEX_MEMORY_MB: { schema: int(128), default: '1024', doc: 'Memory limit of the LaTeX sandbox (no swap).' },
+  SCIENTIST_LATEX_MEMORY_MB: {
+    schema: int(128),
+    default: '1024',
+    doc: 'Memory limit of the LaTeX sandbox (no swap).',
+  },
   SCIENTIST_LATEX_FIX_ROUNDS: {
     schema: int(0, 20),
     default: '5',
@@ -433,16 +453,22 @@ export function loadConfig(env: Env, fileEnv: Env = {}): Config {
       continue;
     }
     const raw = env[name] ?? fileEnv[name] ?? spec.default;
-    const parsed = spec.schema.safeParse(raw === '' && spec.schema.safeParse(undefined).success ? undefined : raw);
+    const parsed = spec.schema.safeParse(
+      raw === '' && spec.schema.safeParse(undefined).success ? undefined : raw,
+    );
     if (parsed.success) {
       values[name] = parsed.data;
     } else {
       const shown = spec.secret ? '(hidden)' : JSON.stringify(raw);
-      problems.push(`${name}=${shown}: ${parsed.error.issues.map((i) => i.message).join('; ')} — ${spec.doc}`);
+      problems.push(
+        `${name}=${shown}: ${parsed.error.issues.map((i) => i.message).join('; ')} — ${spec.doc}`,
+      );
     }
   }
   if (problems.length > 0) {
-    throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}\nSet these in the environment or in scientist.env.`);
+    throw new ConfigError(
+      `invalid configuration:\n  ${problems.join('\n  ')}\nSet these in the environment or in scientist.env.`,
+    );
   }
   return toConfig(values as Values);
 }
@@ -557,7 +583,10 @@ export function loadProcessConfig(env: Env = process.env): Config {
 }
 
 /** The config as safe-to-print lines, secrets masked. */
-export function describeConfig(env: Env, fileEnv: Env = {}): { name: string; value: string; source: string }[] {
+export function describeConfig(
+  env: Env,
+  fileEnv: Env = {},
+): { name: string; value: string; source: string }[] {
   return (Object.entries(SETTINGS) as [SettingName, SettingSpec][]).map(([name, spec]) => {
     const source = env[name] !== undefined ? 'env' : fileEnv[name] !== undefined ? 'file' : 'default';
     const raw = env[name] ?? fileEnv[name] ?? spec.default ?? '';
@@ -568,7 +597,8 @@ export function describeConfig(env: Env, fileEnv: Env = {}): { name: string; val
 /** The README's configuration table. */
 export function settingsMarkdown(): string {
   const rows = (Object.entries(SETTINGS) as [SettingName, SettingSpec][]).map(
-    ([name, s]) => `| \`${name}\` | ${s.default === undefined ? '—' : s.default === '' ? '(empty)' : `\`${s.default}\``} | ${s.doc} |`,
+    ([name, s]) =>
+      `| \`${name}\` | ${s.default === undefined ? '—' : s.default === '' ? '(empty)' : `\`${s.default}\``} | ${s.doc} |`,
   );
   return ['| variable | default | meaning |', '| --- | --- | --- |', ...rows].join('\n');
 }

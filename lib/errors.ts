@@ -44,7 +44,10 @@ export class InvalidInputError extends ScientistError {
 export class ArtifactNotFoundError extends ScientistError {
   readonly type = 'ArtifactNotFound';
   readonly retryable = false;
-  constructor(readonly key: string, options?: ScientistErrorOptions) {
+  constructor(
+    readonly key: string,
+    options?: ScientistErrorOptions,
+  ) {
     super(`artifact not found: ${key}`, options);
   }
 }

@@ -57,7 +57,8 @@ export async function createWorker(
     identity: `${role}@${hostname()}:${process.pid}`,
     // A GPU worker runs at most one experiment per GPU slot (CPU mode: one slot).
     maxConcurrentActivityTaskExecutions:
-      options.maxConcurrentActivities ?? (role === 'gpu' ? (await discoverGpuSlots(config)).length : undefined),
+      options.maxConcurrentActivities ??
+      (role === 'gpu' ? (await discoverGpuSlots(config)).length : undefined),
     // Graceful shutdown: running activities get this long to finish before they are cancelled.
     shutdownGraceTime: '30 seconds',
   };

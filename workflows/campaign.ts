@@ -167,7 +167,14 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignOu
       const handle: ChildWorkflowHandle<typeof paperWorkflow> = await startChild(paperWorkflow, {
         workflowId: `paper-${campaignId}-${next.idea.name}`.slice(0, 200),
         args: [
-          { campaignId, template: input.template, templateKey, idea: next.idea, gpuTaskQueue: input.gpuTaskQueue, settings: s.paper },
+          {
+            campaignId,
+            template: input.template,
+            templateKey,
+            idea: next.idea,
+            gpuTaskQueue: input.gpuTaskQueue,
+            settings: s.paper,
+          },
         ],
       });
       status.papersRunning.push(handle.workflowId);

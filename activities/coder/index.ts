@@ -134,7 +134,10 @@ export function createCoderActivities({
         if (run === 0) {
           // The baseline needs no model: its notes are the template's own results.
           const notes = `${files['notes.txt']?.toString() ?? ''}# Title: ${idea.title}\n\n## Run 0: baseline (the unmodified template)\nResults: ${runResults(files)}\n`;
-          return { workspace: await updateWorkspace(store, withRun, { 'notes.txt': notes }), spend: NO_SPEND };
+          return {
+            workspace: await updateWorkspace(store, withRun, { 'notes.txt': notes }),
+            spend: NO_SPEND,
+          };
         }
         const res = await ask({
           role: 'coding',

@@ -55,7 +55,9 @@ export type WithWorkspaceKey<T extends { workspace: WorkspaceManifest }> = Omit<
 
 export function createExperimentActivities(deps: ActivityDeps) {
   const resolveWorkspace = async <T extends { workspace: WorkspaceManifest | string }>(i: T) =>
-    typeof i.workspace === 'string' ? { ...i, workspace: await workspaceManifest(deps.store, i.workspace) } : { ...i, workspace: i.workspace };
+    typeof i.workspace === 'string'
+      ? { ...i, workspace: await workspaceManifest(deps.store, i.workspace) }
+      : { ...i, workspace: i.workspace };
 
   // One pool per worker: at most one experiment per GPU (CPU mode: one slot).
   const pool = new SlotPool(() => discoverGpuSlots(deps.config));

@@ -13,11 +13,23 @@ import type { Config } from '../../lib/config';
 import { InvalidInputError } from '../../lib/errors';
 import type { Logger } from '../../lib/log';
 import { keys, type ArtifactStore } from '../../lib/store';
-import { sandboxError, sandboxLimits, SandboxCancelledError, type SandboxResult, type SandboxRunner } from '../../sandbox';
+import {
+  sandboxError,
+  sandboxLimits,
+  SandboxCancelledError,
+  type SandboxResult,
+  type SandboxRunner,
+} from '../../sandbox';
 import { latexImage } from '../../sandbox/images';
 import { CHKTEX_FORMAT, parseBibtexLog, parseChktex, parseTexLog } from './logs';
 import { precheckPaper } from './precheck';
-import type { CompileIssue, CompileLatexInput, CompileLatexResult, CompileStep, CompileWarnings } from './types';
+import type {
+  CompileIssue,
+  CompileLatexInput,
+  CompileLatexResult,
+  CompileStep,
+  CompileWarnings,
+} from './types';
 
 const MB = 1024 * 1024;
 const MAX_FILES = 500;
@@ -94,14 +106,19 @@ export interface CompileOptions {
 /** The root document: the given one, else the only .tex with \documentclass (template.tex if several). */
 export function findMainFile(files: ReadonlyMap<string, string | Buffer>, requested?: string): string {
   if (requested !== undefined) {
-    if (!files.has(requested)) throw new InvalidInputError(`main file ${requested} is not among the paper's files`);
+    if (!files.has(requested))
+      throw new InvalidInputError(`main file ${requested} is not among the paper's files`);
     if (requested.includes('/') || !requested.endsWith('.tex')) {
-      throw new InvalidInputError(`main file ${requested} must be a .tex file at the top of the paper folder`);
+      throw new InvalidInputError(
+        `main file ${requested} must be a .tex file at the top of the paper folder`,
+      );
     }
     return requested;
   }
   const roots = [...files]
-    .filter(([f, c]) => !f.includes('/') && f.endsWith('.tex') && /^[^%\n]*\\documentclass/m.test(c.toString()))
+    .filter(
+      ([f, c]) => !f.includes('/') && f.endsWith('.tex') && /^[^%\n]*\\documentclass/m.test(c.toString()),
+    )
     .map(([f]) => f);
   if (roots.length === 1 && roots[0]) return roots[0];
   if (roots.includes('template.tex')) return 'template.tex';
@@ -113,13 +130,17 @@ export function findMainFile(files: ReadonlyMap<string, string | Buffer>, reques
 }
 
 function checkInput(input: CompileLatexInput): void {
-  if (!Number.isInteger(input.round) || input.round < 0) throw new InvalidInputError(`round must be a whole number ≥ 0, got ${input.round}`);
+  if (!Number.isInteger(input.round) || input.round < 0)
+    throw new InvalidInputError(`round must be a whole number ≥ 0, got ${input.round}`);
   const paths = Object.keys(input.files);
   if (!paths.length) throw new InvalidInputError('no files to compile');
-  if (paths.length > MAX_FILES) throw new InvalidInputError(`${paths.length} files; a paper may have at most ${MAX_FILES}`);
+  if (paths.length > MAX_FILES)
+    throw new InvalidInputError(`${paths.length} files; a paper may have at most ${MAX_FILES}`);
   for (const p of paths) {
     if (!SAFE_PATH.test(p) || p.split('/').includes('..')) {
-      throw new InvalidInputError(`unsafe paper file path ${JSON.stringify(p)}: use relative paths of letters, digits, _ . + - (no hidden files, no ..)`);
+      throw new InvalidInputError(
+        `unsafe paper file path ${JSON.stringify(p)}: use relative paths of letters, digits, _ . + - (no hidden files, no ..)`,
+      );
     }
   }
 }
@@ -137,7 +158,8 @@ function limitIssue(result: SandboxResult): CompileIssue | undefined {
   const seconds = Math.round(result.limits.timeoutMs / 1000);
   const message: Partial<Record<SandboxResult['outcome'], string>> = {
     timeout: `compilation did not finish within ${seconds} s and was killed: look for a runaway \\loop or \\repeat, a macro that calls itself, or an \\input cycle`,
-    'output-cap': 'compilation printed too much and was killed: a loop is writing \\message or \\typeout output without end',
+    'output-cap':
+      'compilation printed too much and was killed: a loop is writing \\message or \\typeout output without end',
     oom: `compilation used more than ${result.limits.memoryMB} MB of memory and was killed: look for huge images or runaway macros`,
     disk: 'compilation filled its disk space: a loop is writing to a file without end, or the figures are far too large',
     pids: 'compilation started too many processes and was stopped',
@@ -167,7 +189,11 @@ function byWeight(a: CompileIssue, b: CompileIssue): number {
  * A document that fails to compile (or loops until the time limit) is a normal result with
  * `ok: false` and structured errors; only a cancelled run or a broken engine throws.
  */
-export async function compileLatex(deps: CompileDeps, input: CompileLatexInput, options: CompileOptions = {}): Promise<CompileLatexResult> {
+export async function compileLatex(
+  deps: CompileDeps,
+  input: CompileLatexInput,
+  options: CompileOptions = {},
+): Promise<CompileLatexResult> {
   const { config, store, sandbox, log } = deps;
   checkInput(input);
   const key = (name: string) => keys.paper(input.paperId, 'latex', `round-${input.round}`, name);
@@ -219,28 +245,52 @@ export async function compileLatex(deps: CompileDeps, input: CompileLatexInput, 
     const chktex = parseChktex((await read('.ds-chktex'))?.toString('utf8') ?? '');
     const pdf = result.outcome === 'ok' ? await read(`${base}.pdf`) : undefined;
     const text = pdf ? await read('.ds-text') : undefined;
-    const pageCount = Number(/^Pages:\s+(\d+)/m.exec((await read('.ds-pdfinfo'))?.toString('utf8') ?? '')?.[1] ?? 0);
+    const pageCount = Number(
+      /^Pages:\s+(\d+)/m.exec((await read('.ds-pdfinfo'))?.toString('utf8') ?? '')?.[1] ?? 0,
+    );
 
     const errors: CompileIssue[] = [...tex.errors, ...(bib?.errors ?? [])];
     const limit = limitIssue(result);
     if (limit) errors.unshift(limit);
     if (result.outcome === 'ok' && !pdf && result.skipped.includes(`${base}.pdf`)) {
-      errors.push({ source: 'sandbox', kind: 'pdf-too-large', message: `the PDF is larger than ${Math.round(limits.collectBytes / MB)} MB: use smaller or compressed figures` });
+      errors.push({
+        source: 'sandbox',
+        kind: 'pdf-too-large',
+        message: `the PDF is larger than ${Math.round(limits.collectBytes / MB)} MB: use smaller or compressed figures`,
+      });
     }
     if (!pdf && !errors.length) {
-      errors.push({ source: 'pdflatex', kind: 'no-pdf', message: `no PDF was produced (steps: ${JSON.stringify(steps)}); see the log` });
+      errors.push({
+        source: 'pdflatex',
+        kind: 'no-pdf',
+        message: `no PDF was produced (steps: ${JSON.stringify(steps)}); see the log`,
+      });
     }
     const citations = new Map(tex.warnings.undefinedCitations.map((c) => [c.key, c]));
     for (const k of bib?.missingEntries ?? []) if (!citations.has(k)) citations.set(k, { key: k });
-    const warnings: CompileWarnings = { ...tex.warnings, undefinedCitations: [...citations.values()], bibtex: bib?.warnings ?? [] };
+    const warnings: CompileWarnings = {
+      ...tex.warnings,
+      undefinedCitations: [...citations.values()],
+      bibtex: bib?.warnings ?? [],
+    };
     const allPrechecks = [...prechecks, ...chktex].sort(byWeight);
 
     const [pdfKey, textKey, logKey] = await Promise.all([
-      pdf ? store.put(key('paper.pdf'), pdf, { contentType: 'application/pdf' }).then((o) => o.key) : undefined,
-      text ? store.put(key('paper.txt'), text, { contentType: 'text/plain; charset=utf-8' }).then((o) => o.key) : undefined,
-      store.put(key('compile.log'), result.log, { contentType: 'text/plain; charset=utf-8' }).then((o) => o.key),
-      texLog ? store.put(key(`${base}.log`), texLog, { contentType: 'text/plain; charset=utf-8' }) : undefined,
-      blg !== undefined ? store.put(key(`${base}.blg`), blg, { contentType: 'text/plain; charset=utf-8' }) : undefined,
+      pdf
+        ? store.put(key('paper.pdf'), pdf, { contentType: 'application/pdf' }).then((o) => o.key)
+        : undefined,
+      text
+        ? store.put(key('paper.txt'), text, { contentType: 'text/plain; charset=utf-8' }).then((o) => o.key)
+        : undefined,
+      store
+        .put(key('compile.log'), result.log, { contentType: 'text/plain; charset=utf-8' })
+        .then((o) => o.key),
+      texLog
+        ? store.put(key(`${base}.log`), texLog, { contentType: 'text/plain; charset=utf-8' })
+        : undefined,
+      blg !== undefined
+        ? store.put(key(`${base}.blg`), blg, { contentType: 'text/plain; charset=utf-8' })
+        : undefined,
     ]);
     const full: CompileLatexResult = {
       ok: result.outcome === 'ok' && pdf !== undefined,

@@ -54,8 +54,10 @@ export function formatCompileFeedback(result: CompileLatexResult, maxChars = FEE
       `- undefined references (no matching \\label): ${w.undefinedReferences.map((r) => (r.line ? `${r.label} (line ${r.line})` : r.label)).join(', ')}`,
     );
   }
-  if (w.multiplyDefinedLabels.length) warningLines.push(`- labels defined more than once: ${w.multiplyDefinedLabels.join(', ')}`);
-  if (w.overfullBoxes) warningLines.push(`- ${w.overfullBoxes} overfull box(es): text or a table/figure runs into the margin`);
+  if (w.multiplyDefinedLabels.length)
+    warningLines.push(`- labels defined more than once: ${w.multiplyDefinedLabels.join(', ')}`);
+  if (w.overfullBoxes)
+    warningLines.push(`- ${w.overfullBoxes} overfull box(es): text or a table/figure runs into the margin`);
   for (const b of w.bibtex.slice(0, 3)) warningLines.push(`- bibtex: ${b}`);
 
   const sections: { title: string; lines: string[]; more: number }[] = [

@@ -8,11 +8,26 @@ import type { ActivityDeps } from '../deps';
 import { compileLatex } from './compile';
 import type { CompileLatexInput, CompileLatexResult } from './types';
 
-export { capResult, compileLatex, findMainFile, RESULT_CAPS, TEX_ENV, type CompileDeps, type CompileOptions } from './compile';
+export {
+  capResult,
+  compileLatex,
+  findMainFile,
+  RESULT_CAPS,
+  TEX_ENV,
+  type CompileDeps,
+  type CompileOptions,
+} from './compile';
 export { compileNeedsFix, FEEDBACK_MAX_CHARS, formatCompileFeedback } from './feedback';
 export { parseBibtexLog, parseChktex, parseTexLog, type BibtexLogSummary, type TexLogSummary } from './logs';
 export { bibKeys, precheckPaper, stripComments, type PaperFiles } from './precheck';
-export type { CompileIssue, CompileLatexInput, CompileLatexResult, CompileStep, CompileWarnings, SourceLocation } from './types';
+export type {
+  CompileIssue,
+  CompileLatexInput,
+  CompileLatexResult,
+  CompileStep,
+  CompileWarnings,
+  SourceLocation,
+} from './types';
 
 export function createLatexActivities(deps: ActivityDeps) {
   return {

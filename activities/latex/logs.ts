@@ -19,7 +19,8 @@ const BANG_ERROR = /^! (.+)$/;
 // TeX's context line: `l.12 This is \foo`.
 const CONTEXT_LINE = /^l\.(\d+) (.*)$/;
 // Lines that follow every error and add nothing for a reader.
-const BOILERPLATE = /^(See the LaTeX manual|Type {2}H <return>|Type X to quit|or enter new name|Enter file name|<read \*>|You're in trouble here|\s*\.{3}\s*$|\s*$)/;
+const BOILERPLATE =
+  /^(See the LaTeX manual|Type {2}H <return>|Type X to quit|or enter new name|Enter file name|<read \*>|You're in trouble here|\s*\.{3}\s*$|\s*$)/;
 
 /** Maps a TeX error message to a short stable kind. */
 function texErrorKind(message: string): string {
@@ -111,7 +112,8 @@ export function parseTexLog(log: string, mainFile: string): TexLogSummary {
           const { context } = contextAfter(lines, i);
           const k = context.findIndex((c) => CONTEXT_LINE.test(c));
           const where = k >= 0 ? context.slice(k) : [];
-          if (where.length) previous.context = [previous.context, ...where].filter(Boolean).join('\n').slice(0, 400);
+          if (where.length)
+            previous.context = [previous.context, ...where].filter(Boolean).join('\n').slice(0, 400);
         }
         continue;
       }
@@ -125,7 +127,8 @@ export function parseTexLog(log: string, mainFile: string): TexLogSummary {
       issue.line ??= after.at;
       // LaTeX's own errors are raised deep inside its macros: only the source line helps.
       const k = after.context.findIndex((c) => CONTEXT_LINE.test(c));
-      const context = /(LaTeX|Package .*|Class .*) Error/.test(message) && k >= 0 ? after.context.slice(k) : after.context;
+      const context =
+        /(LaTeX|Package .*|Class .*) Error/.test(message) && k >= 0 ? after.context.slice(k) : after.context;
       if (issue.kind === 'undefined-control-sequence') {
         // The first context fragment ends with the unknown command.
         const cs = lastControlSequence((context[0] ?? '').replace(CONTEXT_LINE, '$2'));
@@ -139,7 +142,9 @@ export function parseTexLog(log: string, mainFile: string): TexLogSummary {
     let m: RegExpExecArray | null;
     if ((m = /Warning: Citation [`'"]([^'"]+)' on page \S+ undefined(?: on input line (\d+))?/.exec(line))) {
       if (m[1] && !citations.has(m[1])) citations.set(m[1], m[2] ? Number(m[2]) : undefined);
-    } else if ((m = /Warning: Reference [`'"]([^'"]+)' on page \S+ undefined(?: on input line (\d+))?/.exec(line))) {
+    } else if (
+      (m = /Warning: Reference [`'"]([^'"]+)' on page \S+ undefined(?: on input line (\d+))?/.exec(line))
+    ) {
       if (m[1] && !references.has(m[1])) references.set(m[1], m[2] ? Number(m[2]) : undefined);
     } else if ((m = /Warning: Label [`'"]([^'"]+)' multiply defined/.exec(line))) {
       if (m[1]) multiply.add(m[1]);
@@ -151,7 +156,9 @@ export function parseTexLog(log: string, mainFile: string): TexLogSummary {
     errors,
     warnings: {
       undefinedCitations: [...citations].map(([key, line]) => (line === undefined ? { key } : { key, line })),
-      undefinedReferences: [...references].map(([label, line]) => (line === undefined ? { label } : { label, line })),
+      undefinedReferences: [...references].map(([label, line]) =>
+        line === undefined ? { label } : { label, line },
+      ),
       multiplyDefinedLabels: [...multiply],
       overfullBoxes: overfull,
       underfullBoxes: underfull,
@@ -188,7 +195,9 @@ export function parseBibtexLog(blg: string): BibtexLogSummary {
         context.push((lines[j] ?? '').slice(3));
       }
       // BibTeX notices a missing comma only on the line after it, and says so.
-      const earlier = lines.slice(i + 1, i + 5).some((l) => l.startsWith('(Error may have been on previous line)'));
+      const earlier = lines
+        .slice(i + 1, i + 5)
+        .some((l) => l.startsWith('(Error may have been on previous line)'));
       const message = `${m[1] ?? ''}${earlier ? ' (the mistake may be on the line before)' : ''}`;
       errors.push({
         source: 'bibtex',
@@ -199,7 +208,11 @@ export function parseBibtexLog(blg: string): BibtexLogSummary {
         ...(context.some((c) => c.trim()) ? { context: context.join('\n').trim() } : {}),
       });
     } else if ((m = /^(I couldn't open .+|I found no .+|Illegal, another .+)$/.exec(line))) {
-      errors.push({ source: 'bibtex', kind: /couldn't open/.test(line) ? 'missing-file' : 'bibtex-aux', message: (m[1] ?? '').trim() });
+      errors.push({
+        source: 'bibtex',
+        kind: /couldn't open/.test(line) ? 'missing-file' : 'bibtex-aux',
+        message: (m[1] ?? '').trim(),
+      });
     }
   }
   return { errors, missingEntries: [...missing], warnings };

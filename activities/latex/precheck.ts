@@ -12,7 +12,16 @@ export type PaperFiles = ReadonlyMap<string, string | Buffer>;
 
 const GRAPHICS_EXTENSIONS = ['', '.pdf', '.png', '.jpg', '.jpeg', '.eps', '.PDF', '.PNG', '.JPG', '.JPEG'];
 // Environments whose body is not LaTeX: their braces and commands are text.
-const VERBATIM = ['verbatim', 'verbatim*', 'lstlisting', 'minted', 'comment', 'Verbatim', 'filecontents', 'filecontents*'];
+const VERBATIM = [
+  'verbatim',
+  'verbatim*',
+  'lstlisting',
+  'minted',
+  'comment',
+  'Verbatim',
+  'filecontents',
+  'filecontents*',
+];
 const CITE = /\\(?:no|paren|text|auto|foot|super)?[Cc]ite[a-zA-Z]*\*?\s*(?:\[[^\]]*\]\s*){0,2}\{([^}]*)\}/g;
 const MAX_LISTED = 8;
 
@@ -47,7 +56,8 @@ export function stripComments(text: string): string {
     .split('\n')
     .map((line) => {
       for (let i = 0; i < line.length; i++) {
-        if (line[i] === '\\') i++; // `\%` and `\\` are both two-character tokens
+        if (line[i] === '\\')
+          i++; // `\%` and `\\` are both two-character tokens
         else if (line[i] === '%') return line.slice(0, i);
       }
       return line;
@@ -61,7 +71,10 @@ function blankVerbatim(text: string): string {
   let out = text;
   for (const env of VERBATIM) {
     const e = env.replace('*', '\\*');
-    out = out.replace(new RegExp(`(\\\\begin\\{${e}\\})([\\s\\S]*?)(\\\\end\\{${e}\\})`, 'g'), (_m, a: string, body: string, b: string) => a + blank(body) + b);
+    out = out.replace(
+      new RegExp(`(\\\\begin\\{${e}\\})([\\s\\S]*?)(\\\\end\\{${e}\\})`, 'g'),
+      (_m, a: string, body: string, b: string) => a + blank(body) + b,
+    );
   }
   return out.replace(/\\verb\*?([^A-Za-z\s])(.*?)\1/g, (m: string) => blank(m));
 }
@@ -112,39 +125,73 @@ export function precheckPaper(files: PaperFiles, mainFile: string): CompileIssue
   const issue = (kind: string, message: string, file?: string, line?: number) =>
     issues.push({ source: 'precheck', kind, message, ...(file ? { file } : {}), ...(line ? { line } : {}) });
 
-  const texFiles = [...files.keys()].filter((f) => f.endsWith('.tex')).sort((a, b) => (a === mainFile ? -1 : b === mainFile ? 1 : a.localeCompare(b)));
-  const sources = texFiles.map((f) => ({ raw: asText(files.get(f) ?? ''), src: texSource(f, asText(files.get(f) ?? '')) }));
+  const texFiles = [...files.keys()]
+    .filter((f) => f.endsWith('.tex'))
+    .sort((a, b) => (a === mainFile ? -1 : b === mainFile ? 1 : a.localeCompare(b)));
+  const sources = texFiles.map((f) => ({
+    raw: asText(files.get(f) ?? ''),
+    src: texSource(f, asText(files.get(f) ?? '')),
+  }));
 
   // Bibliography: .bib files in the folder, and those a filecontents block writes at compile time.
   const bibs = new Map<string, { key: string; line: number }[]>();
   for (const [f, content] of files) if (f.endsWith('.bib')) bibs.set(f, bibKeys(asText(content)));
   for (const { raw } of sources) {
-    for (const m of raw.matchAll(/\\begin\{filecontents\*?\}(?:\[[^\]]*\])?\{([^}]+)\}([\s\S]*?)\\end\{filecontents\*?\}/g)) {
+    for (const m of raw.matchAll(
+      /\\begin\{filecontents\*?\}(?:\[[^\]]*\])?\{([^}]+)\}([\s\S]*?)\\end\{filecontents\*?\}/g,
+    )) {
       const name = normalise(m[1] ?? '');
-      if (name.endsWith('.bib') || !name.includes('.')) bibs.set(name.endsWith('.bib') ? name : `${name}.bib`, bibKeys(m[2] ?? ''));
+      if (name.endsWith('.bib') || !name.includes('.'))
+        bibs.set(name.endsWith('.bib') ? name : `${name}.bib`, bibKeys(m[2] ?? ''));
     }
   }
   const bibItems = new Set<string>();
   const requested: { name: string; file: string; line: number }[] = [];
   for (const { src } of sources) {
-    for (const m of src.code.matchAll(/\\bibitem\s*(?:\[[^\]]*\])?\s*\{([^}]+)\}/g)) bibItems.add((m[1] ?? '').trim());
+    for (const m of src.code.matchAll(/\\bibitem\s*(?:\[[^\]]*\])?\s*\{([^}]+)\}/g))
+      bibItems.add((m[1] ?? '').trim());
     for (const m of src.code.matchAll(/\\(?:bibliography|addbibresource)\s*(?:\[[^\]]*\])?\s*\{([^}]+)\}/g)) {
       for (const name of (m[1] ?? '').split(',')) {
         const n = normalise(name);
-        if (n) requested.push({ name: n.endsWith('.bib') ? n : `${n}.bib`, file: src.file, line: lineAt(src, m.index ?? 0) });
+        if (n)
+          requested.push({
+            name: n.endsWith('.bib') ? n : `${n}.bib`,
+            file: src.file,
+            line: lineAt(src, m.index ?? 0),
+          });
       }
     }
   }
   for (const r of requested) {
-    if (outside(r.name)) issue('path-outside-paper', `bibliography ${r.name} is outside the paper folder; only files in the folder can be read`, r.file, r.line);
-    else if (!bibs.has(r.name)) issue('missing-bibliography', `bibliography file ${r.name} does not exist (present: ${[...bibs.keys()].join(', ') || 'none'})`, r.file, r.line);
+    if (outside(r.name))
+      issue(
+        'path-outside-paper',
+        `bibliography ${r.name} is outside the paper folder; only files in the folder can be read`,
+        r.file,
+        r.line,
+      );
+    else if (!bibs.has(r.name))
+      issue(
+        'missing-bibliography',
+        `bibliography file ${r.name} does not exist (present: ${[...bibs.keys()].join(', ') || 'none'})`,
+        r.file,
+        r.line,
+      );
   }
-  const usedBibs = requested.length ? requested.map((r) => r.name).filter((n) => bibs.has(n)) : [...bibs.keys()];
+  const usedBibs = requested.length
+    ? requested.map((r) => r.name).filter((n) => bibs.has(n))
+    : [...bibs.keys()];
   const known = new Set<string>(bibItems);
   for (const name of usedBibs) {
     const seen = new Map<string, number>();
     for (const { key, line } of bibs.get(name) ?? []) {
-      if (seen.has(key)) issue('duplicate-bib-entry', `bibliography entry ${key} is defined twice (also at line ${seen.get(key)})`, name, line);
+      if (seen.has(key))
+        issue(
+          'duplicate-bib-entry',
+          `bibliography entry ${key} is defined twice (also at line ${seen.get(key)})`,
+          name,
+          line,
+        );
       else seen.set(key, line);
       known.add(key);
     }
@@ -170,7 +217,8 @@ export function precheckPaper(files: PaperFiles, mainFile: string): CompileIssue
   // Figures: every \includegraphics target must be a file in the folder (or a \graphicspath folder).
   const graphicsDirs = [''];
   for (const { src } of sources) {
-    for (const m of src.code.matchAll(/\\graphicspath\s*\{((?:\s*\{[^{}]*\})+)\s*\}/g)) graphicsDirs.push(...braceGroups(m[1] ?? '').map(normalise));
+    for (const m of src.code.matchAll(/\\graphicspath\s*\{((?:\s*\{[^{}]*\})+)\s*\}/g))
+      graphicsDirs.push(...braceGroups(m[1] ?? '').map(normalise));
   }
   const images = [...files.keys()].filter((f) => /\.(pdf|png|jpe?g|eps)$/i.test(f));
   const included = new Map<string, { file: string; line: number }>();
@@ -179,7 +227,12 @@ export function precheckPaper(files: PaperFiles, mainFile: string): CompileIssue
       const target = (m[1] ?? '').trim();
       const line = lineAt(src, m.index ?? 0);
       if (outside(target)) {
-        issue('path-outside-paper', `figure ${target} is outside the paper folder; only files in the folder can be read`, src.file, line);
+        issue(
+          'path-outside-paper',
+          `figure ${target} is outside the paper folder; only files in the folder can be read`,
+          src.file,
+          line,
+        );
         continue;
       }
       const found = graphicsDirs
@@ -187,17 +240,33 @@ export function precheckPaper(files: PaperFiles, mainFile: string): CompileIssue
         .find((candidate) => files.has(candidate));
       if (!found) {
         const listed = images.slice(0, MAX_LISTED).join(', ') + (images.length > MAX_LISTED ? ', …' : '');
-        issue('missing-figure', `figure file ${target} not found in the paper folder (figures present: ${listed || 'none'})`, src.file, line);
+        issue(
+          'missing-figure',
+          `figure file ${target} not found in the paper folder (figures present: ${listed || 'none'})`,
+          src.file,
+          line,
+        );
         continue;
       }
       const first = included.get(found);
-      if (first) issue('duplicate-figure', `figure ${found} is included twice (first at ${first.file}:${first.line}); show each figure once`, src.file, line);
+      if (first)
+        issue(
+          'duplicate-figure',
+          `figure ${found} is included twice (first at ${first.file}:${first.line}); show each figure once`,
+          src.file,
+          line,
+        );
       else included.set(found, { file: src.file, line });
     }
     // \input / \include of files outside the folder (TeX refuses them; say why before it does).
     for (const m of src.code.matchAll(/\\(?:input|include|InputIfFileExists)\s*\{([^}]+)\}/g)) {
       if (outside(m[1] ?? '')) {
-        issue('path-outside-paper', `\\input of ${(m[1] ?? '').trim()} reads outside the paper folder, which is not allowed`, src.file, lineAt(src, m.index ?? 0));
+        issue(
+          'path-outside-paper',
+          `\\input of ${(m[1] ?? '').trim()} reads outside the paper folder, which is not allowed`,
+          src.file,
+          lineAt(src, m.index ?? 0),
+        );
       }
     }
   }
@@ -206,19 +275,33 @@ export function precheckPaper(files: PaperFiles, mainFile: string): CompileIssue
   const headings = new Map<string, { file: string; line: number }>();
   const labels = new Map<string, { file: string; line: number }>();
   for (const { src } of sources) {
-    for (const m of src.code.matchAll(/\\(section|subsection|subsubsection)\*?\s*(?:\[[^\]]*\])?\s*\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}/g)) {
+    for (const m of src.code.matchAll(
+      /\\(section|subsection|subsubsection)\*?\s*(?:\[[^\]]*\])?\s*\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}/g,
+    )) {
       const title = (m[2] ?? '').replace(/\s+/g, ' ').trim();
       const id = `${m[1]}:${title.toLowerCase()}`;
       const line = lineAt(src, m.index ?? 0);
       const first = headings.get(id);
-      if (first) issue('duplicate-section', `\\${m[1]}{${title}} appears twice (first at ${first.file}:${first.line}); merge the two`, src.file, line);
+      if (first)
+        issue(
+          'duplicate-section',
+          `\\${m[1]}{${title}} appears twice (first at ${first.file}:${first.line}); merge the two`,
+          src.file,
+          line,
+        );
       else headings.set(id, { file: src.file, line });
     }
     for (const m of src.code.matchAll(/\\label\s*\{([^}]+)\}/g)) {
       const label = (m[1] ?? '').trim();
       const line = lineAt(src, m.index ?? 0);
       const first = labels.get(label);
-      if (first) issue('duplicate-label', `\\label{${label}} is defined twice (first at ${first.file}:${first.line})`, src.file, line);
+      if (first)
+        issue(
+          'duplicate-label',
+          `\\label{${label}} is defined twice (first at ${first.file}:${first.line})`,
+          src.file,
+          line,
+        );
       else labels.set(label, { file: src.file, line });
     }
   }
@@ -237,7 +320,8 @@ function checkBalance(src: TexSource): CompileIssue[] {
   const code = src.code;
   for (let i = 0; i < code.length; i++) {
     const c = code[i];
-    if (c === '\\') i++; // \{ \} \\ are tokens, not groups
+    if (c === '\\')
+      i++; // \{ \} \\ are tokens, not groups
     else if (c === '{') open.push(i);
     else if (c === '}') {
       if (open.length) open.pop();
@@ -261,11 +345,20 @@ function checkBalance(src: TexSource): CompileIssue[] {
       // Environments opened after the one closing here were never closed.
       while (stack.length && stack[stack.length - 1]?.name !== name) {
         const lost = stack.pop();
-        if (lost) at('unbalanced-environment', `\\begin{${lost.name}} is never closed (\\end{${name}} at line ${lineAt(src, offset)} comes first)`, lost.offset);
+        if (lost)
+          at(
+            'unbalanced-environment',
+            `\\begin{${lost.name}} is never closed (\\end{${name}} at line ${lineAt(src, offset)} comes first)`,
+            lost.offset,
+          );
       }
       stack.pop();
     } else {
-      at('unbalanced-environment', `\\end{${name}} has no matching \\begin{${name}}${top ? ` (the open environment is ${top.name})` : ''}`, offset);
+      at(
+        'unbalanced-environment',
+        `\\end{${name}} has no matching \\begin{${name}}${top ? ` (the open environment is ${top.name})` : ''}`,
+        offset,
+      );
     }
   }
   for (const s of stack) at('unbalanced-environment', `\\begin{${s.name}} is never closed`, s.offset);

@@ -87,7 +87,9 @@ describe('precheckPaper', () => {
   it('reports duplicate section headings per level and duplicate labels', () => {
     const issues = precheckPaper(
       files({
-        'main.tex': doc('\\section{Results}\\label{s}\n\\subsection{Results}\n\\section*{ results }\\label{s}'),
+        'main.tex': doc(
+          '\\section{Results}\\label{s}\n\\subsection{Results}\n\\section*{ results }\\label{s}',
+        ),
       }),
       'main.tex',
     );
@@ -140,7 +142,8 @@ describe('parseTexLog', () => {
         message: 'Undefined control sequence \\badmacro',
         file: 'sec/a.tex',
         line: 3,
-        context: '<argument> bold \\badmacro\n                          {y}\nl.3 \\textbf{bold \\badmacro{y}}\nand $x^2$ text.',
+        context:
+          '<argument> bold \\badmacro\n                          {y}\nl.3 \\textbf{bold \\badmacro{y}}\nand $x^2$ text.',
       },
     ]);
   });
@@ -162,7 +165,12 @@ describe('parseTexLog', () => {
     ].join('\n');
     const { errors } = parseTexLog(log, 'p.tex');
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatchObject({ kind: 'missing-file', file: 'p.tex', line: 5, context: 'l.5 \\input{/etc/passwd}\n^^M' });
+    expect(errors[0]).toMatchObject({
+      kind: 'missing-file',
+      file: 'p.tex',
+      line: 5,
+      context: 'l.5 \\input{/etc/passwd}\n^^M',
+    });
   });
 
   it('collects undefined citations and references, multiply defined labels, boxes and refused shell escapes', () => {
@@ -216,17 +224,37 @@ describe('parseBibtexLog and parseChktex', () => {
         line: 4,
         context: 'journal = {J},',
       },
-      { source: 'bibtex', kind: 'repeated-bib-entry', message: 'Repeated entry', file: 'refs.bib', line: 9, context: '@article{x1\n           ,' },
+      {
+        source: 'bibtex',
+        kind: 'repeated-bib-entry',
+        message: 'Repeated entry',
+        file: 'refs.bib',
+        line: 9,
+        context: '@article{x1\n           ,',
+      },
     ]);
     expect(s.missingEntries).toEqual(['nokey']);
     expect(s.warnings).toEqual(['empty year in x1']);
   });
 
   it('reads chktex warnings in our format', () => {
-    const out = "main.tex:6:20:11:You should use \\ldots to achieve an ellipsis.\nsec/a.tex:2:1:18:Use either `` or '' as an alternative to `\"'.\n";
+    const out =
+      "main.tex:6:20:11:You should use \\ldots to achieve an ellipsis.\nsec/a.tex:2:1:18:Use either `` or '' as an alternative to `\"'.\n";
     expect(parseChktex(out)).toEqual([
-      { source: 'chktex', kind: 'chktex-11', file: 'main.tex', line: 6, message: 'You should use \\ldots to achieve an ellipsis.' },
-      { source: 'chktex', kind: 'chktex-18', file: 'sec/a.tex', line: 2, message: "Use either `` or '' as an alternative to `\"'." },
+      {
+        source: 'chktex',
+        kind: 'chktex-11',
+        file: 'main.tex',
+        line: 6,
+        message: 'You should use \\ldots to achieve an ellipsis.',
+      },
+      {
+        source: 'chktex',
+        kind: 'chktex-18',
+        file: 'sec/a.tex',
+        line: 2,
+        message: "Use either `` or '' as an alternative to `\"'.",
+      },
     ]);
   });
 });
@@ -242,7 +270,14 @@ function result(overrides: Partial<CompileLatexResult> = {}): CompileLatexResult
     steps: {},
     errors: [],
     prechecks: [],
-    warnings: { undefinedCitations: [], undefinedReferences: [], multiplyDefinedLabels: [], overfullBoxes: 0, underfullBoxes: 0, bibtex: [] },
+    warnings: {
+      undefinedCitations: [],
+      undefinedReferences: [],
+      multiplyDefinedLabels: [],
+      overfullBoxes: 0,
+      underfullBoxes: 0,
+      bibtex: [],
+    },
     truncated: { errors: 0, prechecks: 0 },
     durationMs: 1,
     ...overrides,
@@ -255,10 +290,31 @@ describe('formatCompileFeedback', () => {
       result({
         ok: false,
         outcome: 'failed',
-        errors: [{ source: 'pdflatex', kind: 'undefined-control-sequence', message: 'Undefined control sequence \\foo', file: 'main.tex', line: 7, context: 'l.7 We use \\foo' }],
+        errors: [
+          {
+            source: 'pdflatex',
+            kind: 'undefined-control-sequence',
+            message: 'Undefined control sequence \\foo',
+            file: 'main.tex',
+            line: 7,
+            context: 'l.7 We use \\foo',
+          },
+        ],
         prechecks: [
-          { source: 'precheck', kind: 'missing-figure', message: 'figure file a.png not found', file: 'main.tex', line: 9 },
-          { source: 'chktex', kind: 'chktex-11', message: 'You should use \\ldots', file: 'main.tex', line: 3 },
+          {
+            source: 'precheck',
+            kind: 'missing-figure',
+            message: 'figure file a.png not found',
+            file: 'main.tex',
+            line: 9,
+          },
+          {
+            source: 'chktex',
+            kind: 'chktex-11',
+            message: 'You should use \\ldots',
+            file: 'main.tex',
+            line: 3,
+          },
         ],
         warnings: { ...result().warnings, undefinedCitations: [{ key: 'x', line: 4 }], overfullBoxes: 2 },
       }),
@@ -298,9 +354,13 @@ describe('formatCompileFeedback', () => {
   it('says when there is something to fix', () => {
     expect(compileNeedsFix(result())).toBe(false);
     expect(compileNeedsFix(result({ ok: false }))).toBe(true);
-    expect(compileNeedsFix(result({ warnings: { ...result().warnings, undefinedReferences: [{ label: 'x' }] } }))).toBe(true);
+    expect(
+      compileNeedsFix(result({ warnings: { ...result().warnings, undefinedReferences: [{ label: 'x' }] } })),
+    ).toBe(true);
     // Style notes alone do not cost a fix round.
-    expect(compileNeedsFix(result({ prechecks: [{ source: 'chktex', kind: 'chktex-11', message: 'm' }] }))).toBe(false);
+    expect(
+      compileNeedsFix(result({ prechecks: [{ source: 'chktex', kind: 'chktex-11', message: 'm' }] })),
+    ).toBe(false);
   });
 });
 
@@ -310,15 +370,25 @@ describe('findMainFile and capResult', () => {
     expect(findMainFile(files({ 'a.tex': doc('x'), 'template.tex': doc('y') }))).toBe('template.tex');
     expect(() => findMainFile(files({ 'a.tex': doc('x'), 'b.tex': doc('y') }))).toThrow(/several top-level/);
     expect(() => findMainFile(files({ 'a.tex': '% \\documentclass{article}' }))).toThrow(/no top-level/);
-    expect(() => findMainFile(files({ 'sec/a.tex': doc('x') }), 'sec/a.tex')).toThrow(/top of the paper folder/);
+    expect(() => findMainFile(files({ 'sec/a.tex': doc('x') }), 'sec/a.tex')).toThrow(
+      /top of the paper folder/,
+    );
   });
 
   it('caps the lists that go into workflow history and counts what it cut', () => {
     const issue: CompileIssue = { source: 'precheck', kind: 'k', message: 'm'.repeat(1000) };
-    const capped = capResult(result({ errors: Array(30).fill(issue) as CompileIssue[], prechecks: Array(60).fill(issue) as CompileIssue[] }));
+    const capped = capResult(
+      result({
+        errors: Array(30).fill(issue) as CompileIssue[],
+        prechecks: Array(60).fill(issue) as CompileIssue[],
+      }),
+    );
     expect(capped.errors).toHaveLength(RESULT_CAPS.errors);
     expect(capped.prechecks).toHaveLength(RESULT_CAPS.prechecks);
-    expect(capped.truncated).toEqual({ errors: 30 - RESULT_CAPS.errors, prechecks: 60 - RESULT_CAPS.prechecks });
+    expect(capped.truncated).toEqual({
+      errors: 30 - RESULT_CAPS.errors,
+      prechecks: 60 - RESULT_CAPS.prechecks,
+    });
     expect(capped.errors[0]?.message).toHaveLength(300);
   });
 });

@@ -9,7 +9,13 @@ import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import Docker from 'dockerode';
-import { compileLatex, createLatexActivities, formatCompileFeedback, type CompileLatexInput, type CompileLatexResult } from '../../activities/latex';
+import {
+  compileLatex,
+  createLatexActivities,
+  formatCompileFeedback,
+  type CompileLatexInput,
+  type CompileLatexResult,
+} from '../../activities/latex';
 import { keys } from '../../lib/store';
 import { LABEL } from '../../sandbox';
 import { createMainActivities } from '../../activities';
@@ -25,7 +31,10 @@ const docker = new Docker({ socketPath: config.docker.socketPath });
 const quiet = { logger: new DefaultLogger('ERROR', () => undefined) };
 
 /** Uploads a paper's files as the write-up stage would; returns the path → key map. */
-async function upload(paperId: string, files: Record<string, string | Buffer>): Promise<Record<string, string>> {
+async function upload(
+  paperId: string,
+  files: Record<string, string | Buffer>,
+): Promise<Record<string, string>> {
   const map: Record<string, string> = {};
   for (const [rel, body] of Object.entries(files)) {
     map[rel] = (await deps.store.put(keys.paper(paperId, 'writeup', 'src', ...rel.split('/')), body)).key;
@@ -33,7 +42,11 @@ async function upload(paperId: string, files: Record<string, string | Buffer>): 
   return map;
 }
 
-async function compile(label: string, files: Record<string, string | Buffer>, d = deps): Promise<CompileLatexResult> {
+async function compile(
+  label: string,
+  files: Record<string, string | Buffer>,
+  d = deps,
+): Promise<CompileLatexResult> {
   const paperId = `${suite}-${label}`;
   return compileLatex(d, { paperId, round: 0, files: await upload(paperId, files) });
 }
@@ -41,7 +54,11 @@ async function compile(label: string, files: Record<string, string | Buffer>, d 
 /** Runs the activity as a worker would (Context, heartbeats, cancellation), in a mock environment. */
 function runActivity(env: MockActivityEnvironment, input: CompileLatexInput): Promise<CompileLatexResult> {
   const activities = createLatexActivities(deps);
-  return env.run<[CompileLatexInput], CompileLatexResult, (i: CompileLatexInput) => Promise<CompileLatexResult>>((i) => activities.compileLatex(i), input);
+  return env.run<
+    [CompileLatexInput],
+    CompileLatexResult,
+    (i: CompileLatexInput) => Promise<CompileLatexResult>
+  >((i) => activities.compileLatex(i), input);
 }
 
 /** The normalised text of the PDF (pdftotext breaks lines and may hyphenate). */
@@ -61,10 +78,19 @@ describe('compileLatex in the LaTeX sandbox', () => {
     const t0 = Date.now();
     const result = await runActivity(env, { paperId, round: 2, files });
     const ms = Date.now() - t0;
-    console.log(`good paper: ${ms} ms (sandbox ${result.durationMs} ms), ${result.pageCount} page(s), result ${JSON.stringify(result).length} bytes`);
+    console.log(
+      `good paper: ${ms} ms (sandbox ${result.durationMs} ms), ${result.pageCount} page(s), result ${JSON.stringify(result).length} bytes`,
+    );
 
     expect(result).toMatchObject({ ok: true, outcome: 'ok', mainFile: 'main.tex', errors: [] });
-    expect(result.steps).toEqual({ chktex: expect.any(Number), 'pdflatex-1': 0, bibtex: 0, 'pdflatex-2': 0, 'pdflatex-3': 0, pdftotext: 0 });
+    expect(result.steps).toEqual({
+      chktex: expect.any(Number),
+      'pdflatex-1': 0,
+      bibtex: 0,
+      'pdflatex-2': 0,
+      'pdflatex-3': 0,
+      pdftotext: 0,
+    });
     expect(result.pageCount).toBeGreaterThanOrEqual(1);
     expect(result.warnings.undefinedCitations).toEqual([]);
     expect(result.warnings.undefinedReferences).toEqual([]);
@@ -108,13 +134,27 @@ describe('compileLatex in the LaTeX sandbox', () => {
 
   it('reports an undefined citation and a missing figure in the pre-checks, and TeX stops at the figure', async () => {
     const result = await compile('precheck', {
-      'paper.tex': doc('See \\citep{power2022grokking} and \\citep{nokey2020}.\n\\includegraphics{plots/missing.png}\n\\bibliographystyle{plainnat}\n\\bibliography{refs}'),
+      'paper.tex': doc(
+        'See \\citep{power2022grokking} and \\citep{nokey2020}.\n\\includegraphics{plots/missing.png}\n\\bibliographystyle{plainnat}\n\\bibliography{refs}',
+      ),
       'refs.bib': REFS_BIB,
     });
     expect(result.prechecks).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ source: 'precheck', kind: 'undefined-citation', file: 'paper.tex', line: 5, message: expect.stringContaining('nokey2020') }),
-        expect.objectContaining({ source: 'precheck', kind: 'missing-figure', file: 'paper.tex', line: 6, message: expect.stringContaining('plots/missing.png') }),
+        expect.objectContaining({
+          source: 'precheck',
+          kind: 'undefined-citation',
+          file: 'paper.tex',
+          line: 5,
+          message: expect.stringContaining('nokey2020'),
+        }),
+        expect.objectContaining({
+          source: 'precheck',
+          kind: 'missing-figure',
+          file: 'paper.tex',
+          line: 6,
+          message: expect.stringContaining('plots/missing.png'),
+        }),
       ]),
     );
     expect(result.prechecks.some((p) => p.message.includes('power2022grokking'))).toBe(false);
@@ -136,7 +176,9 @@ describe('compileLatex in the LaTeX sandbox', () => {
 
   it('refuses shell escape: \\write18 does not run', async () => {
     const result = await compile('shell', {
-      'paper.tex': doc('\\immediate\\write18{echo pwned > pwned.tex}\n\\IfFileExists{pwned.tex}{SHELL RAN}{SHELL REFUSED}'),
+      'paper.tex': doc(
+        '\\immediate\\write18{echo pwned > pwned.tex}\n\\IfFileExists{pwned.tex}{SHELL RAN}{SHELL REFUSED}',
+      ),
       // A texmf.cnf in the paper folder cannot turn shell escape back on.
       'texmf.cnf': 'shell_escape = t\nopenin_any = a\n',
     });
@@ -153,7 +195,9 @@ describe('compileLatex in the LaTeX sandbox', () => {
     expect(input.ok).toBe(false);
     expect(input.errors[0]).toMatchObject({ source: 'pdflatex', kind: 'missing-file', line: 5 });
     expect(input.errors[0]?.message).toContain('/etc/passwd');
-    expect(input.prechecks).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'path-outside-paper', line: 5 })]));
+    expect(input.prechecks).toEqual(
+      expect.arrayContaining([expect.objectContaining({ kind: 'path-outside-paper', line: 5 })]),
+    );
     const log = await deps.store.getText(input.logKey);
     expect(log).toContain('openin_any = p');
     expect(log).not.toMatch(/root:.*:0:0:/);
@@ -186,7 +230,11 @@ describe('compileLatex in the LaTeX sandbox', () => {
   it('kills a runaway \\loop at the time limit and says so', async () => {
     const fast = { ...deps, config: { ...config, latex: { ...config.latex, timeoutMs: 8000 } } };
     const t0 = Date.now();
-    const result = await compile('loop', { 'paper.tex': doc('Start.\n\\loop\\iftrue\\repeat\nNever.') }, fast);
+    const result = await compile(
+      'loop',
+      { 'paper.tex': doc('Start.\n\\loop\\iftrue\\repeat\nNever.') },
+      fast,
+    );
     const ms = Date.now() - t0;
     console.log(`runaway loop: killed after ${result.durationMs} ms (call ${ms} ms)`);
     expect(result).toMatchObject({ ok: false, outcome: 'timeout' });
@@ -210,11 +258,15 @@ describe('compileLatex in the LaTeX sandbox', () => {
 
   it('rejects unsafe file paths before anything runs', async () => {
     const env = new MockActivityEnvironment({}, quiet);
-    await expect(runActivity(env, { paperId: `${suite}-unsafe`, round: 0, files: { '../x.tex': 'k' } })).rejects.toMatchObject({
+    await expect(
+      runActivity(env, { paperId: `${suite}-unsafe`, round: 0, files: { '../x.tex': 'k' } }),
+    ).rejects.toMatchObject({
       type: 'InvalidInput',
       nonRetryable: true,
     });
-    await expect(runActivity(env, { paperId: `${suite}-unsafe`, round: 0, files: { '.latexmkrc': 'k' } })).rejects.toMatchObject({
+    await expect(
+      runActivity(env, { paperId: `${suite}-unsafe`, round: 0, files: { '.latexmkrc': 'k' } }),
+    ).rejects.toMatchObject({
       type: 'InvalidInput',
     });
   });

@@ -94,7 +94,10 @@ export function fakePorts(script: FakeScript = {}) {
     async recordRun(i) {
       record('recordRun', i);
       // The baseline's notes are written by code, not by the model.
-      return { workspace: `${i.workspace}+notes`, spend: i.run === 0 ? { costUsd: 0, inputTokens: 0, outputTokens: 0, calls: 0 } : spend(cost) };
+      return {
+        workspace: `${i.workspace}+notes`,
+        spend: i.run === 0 ? { costUsd: 0, inputTokens: 0, outputTokens: 0, calls: 0 } : spend(cost),
+      };
     },
     async editPlot(i) {
       record('editPlot', i);
@@ -192,7 +195,16 @@ export function fakePorts(script: FakeScript = {}) {
           type: 'SandboxExitCode',
           message: `${i.runName} exited with 1`,
           nonRetryable: true,
-          details: [{ runName: i.runName, outcome: 'failed', exitCode: 1, durationMs: 10, stderrTail: 'RuntimeError: shape mismatch', logKey: `runs/${i.runName}/log` }],
+          details: [
+            {
+              runName: i.runName,
+              outcome: 'failed',
+              exitCode: 1,
+              durationMs: 10,
+              stderrTail: 'RuntimeError: shape mismatch',
+              logKey: `runs/${i.runName}/log`,
+            },
+          ],
         });
       }
       return result(i.runName);

@@ -38,7 +38,12 @@ function sanitize(schema) {
   if (Array.isArray(schema)) return schema.map(sanitize);
   if (!schema || typeof schema !== 'object') return schema;
   const { type, minimum, maximum } = schema;
-  if (type === 'integer' && Number.isInteger(minimum) && Number.isInteger(maximum) && maximum - minimum <= MAX_ENUM_RANGE) {
+  if (
+    type === 'integer' &&
+    Number.isInteger(minimum) &&
+    Number.isInteger(maximum) &&
+    maximum - minimum <= MAX_ENUM_RANGE
+  ) {
     return { enum: Array.from({ length: maximum - minimum + 1 }, (_, i) => minimum + i) };
   }
   const out = {};

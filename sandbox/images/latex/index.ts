@@ -44,14 +44,18 @@ export async function ensureLatexImage(docker: Docker, config: Config, log: Logg
   const tag = latexImage(config);
   if (await exists(docker, tag)) return tag;
   if (config.latex.image) {
-    throw new ConfigError(`LaTeX image ${tag} (SCIENTIST_LATEX_IMAGE) is not on this Docker engine; load or pull it first`);
+    throw new ConfigError(
+      `LaTeX image ${tag} (SCIENTIST_LATEX_IMAGE) is not on this Docker engine; load or pull it first`,
+    );
   }
   log.info(`building LaTeX image ${tag} with debootstrap (a few minutes, once per recipe change)`);
   const t0 = Date.now();
   await new Promise<void>((resolve, reject) => {
     const child = spawn('bash', [RECIPE, tag], { stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`LaTeX image build failed (exit ${code})`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`LaTeX image build failed (exit ${code})`)),
+    );
   });
   log.info(`built ${tag} in ${Math.round((Date.now() - t0) / 1000)} s`);
   for (const img of await docker.listImages({ filters: { reference: [LATEX_REPOSITORY] } })) {
