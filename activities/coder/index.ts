@@ -97,10 +97,12 @@ export function createCoderActivities({
           transcriptKey,
           system:
             'You are an expert ML research engineer. You change experiment code precisely and minimally.',
+          context: [
+            { name: 'experiment.py', text: files['experiment.py']?.toString() ?? '', priority: 3 },
+            { name: 'notes.txt', text: files['notes.txt']?.toString() ?? '', priority: 1 },
+            { name: 'Results so far (final_info.json per run)', text: runResults(files), priority: 2 },
+          ],
           prompt: [
-            `<experiment.py>\n${files['experiment.py']?.toString() ?? ''}\n</experiment.py>`,
-            `<notes.txt>\n${files['notes.txt']?.toString() ?? ''}\n</notes.txt>`,
-            `Results so far (final_info.json per run):\n${runResults(files)}`,
             intro,
             `The run will be: python experiment.py --out_dir=run_${run}. Do not add command-line arguments; change defaults in the code instead. Keep writing final_info.json in the same format.`,
             feedback ? `Your previous attempt failed:\n${feedback}` : '',
@@ -166,9 +168,11 @@ export function createCoderActivities({
           role: 'coding',
           transcriptKey,
           system: 'You are an expert ML research engineer who makes clear, honest figures.',
+          context: [
+            { name: 'plot.py', text: files['plot.py']?.toString() ?? '', priority: 2 },
+            { name: 'notes.txt', text: files['notes.txt']?.toString() ?? '', priority: 1 },
+          ],
           prompt: [
-            `<plot.py>\n${files['plot.py']?.toString() ?? ''}\n</plot.py>`,
-            `<notes.txt>\n${files['notes.txt']?.toString() ?? ''}\n</notes.txt>`,
             `The runs with results: ${runNames.join(', ')}. Edit plot.py so that its \`labels\` dictionary names exactly these runs and it writes the figures the paper needs (PNG files in the current folder). It runs as: python plot.py.`,
             feedback ? `Your previous attempt failed:\n${feedback}` : '',
             EDIT_FORMAT.replace(/experiment\.py/g, 'plot.py'),

@@ -132,14 +132,16 @@ export function createIdeationActivities(deps: IdeationDeps) {
             transcriptKey,
             system: t.system,
             schema: Idea,
+            context: [
+              { name: 'experiment.py (the research template)', text: t.code, priority: 1 },
+              {
+                name: 'Ideas already proposed (do not repeat them)',
+                text: JSON.stringify(archive.map((i) => ({ Name: i.Name, Title: i.Title }))),
+                priority: 2,
+              },
+            ],
             prompt: [
-              `Here is the code of the research template:\n<experiment.py>\n${t.code}\n</experiment.py>`,
               `Task: ${t.taskDescription}`,
-              `Ideas already proposed (do not repeat them):\n${JSON.stringify(
-                archive.map((i) => ({ Name: i.Name, Title: i.Title })),
-                null,
-                1,
-              )}`,
               `Propose the next impactful and creative research idea that can be tested by editing experiment.py, with no new datasets or packages, within the template's compute budget. Answer with one JSON object: Name (lowercase_with_underscores), Title, Experiment (the plan: what to change and measure), Interestingness, Feasibility, Novelty (integers 1-10; be honest).${steeringText(steering)}`,
             ].join('\n\n'),
           });

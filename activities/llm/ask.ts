@@ -18,6 +18,7 @@ export function createAsk(deps: Pick<ActivityDeps, 'config' | 'log' | 'store' | 
       {
         role: req.role,
         system: req.system,
+        context: req.context?.filter((c) => c.text.trim() !== ''),
         messages: [{ role: 'user', content: req.prompt }],
         schema: req.schema,
         maxTokens: req.maxTokens,

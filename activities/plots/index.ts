@@ -88,9 +88,11 @@ export function createPlotActivities({
           role: 'writing',
           transcriptKey,
           system: 'You are an expert ML researcher writing precise figure descriptions for a paper.',
+          context: [
+            { name: 'plot.py', text: files['plot.py']?.toString() ?? '', priority: 1 },
+            { name: 'notes.txt', text: files['notes.txt']?.toString() ?? '', priority: 2 },
+          ],
           prompt: [
-            `<plot.py>\n${files['plot.py']?.toString() ?? ''}\n</plot.py>`,
-            `<notes.txt>\n${files['notes.txt']?.toString() ?? ''}\n</notes.txt>`,
             `plot.py produced these figures: ${Object.keys(figures)
               .map((f) => path.basename(f))
               .join(', ')}.`,

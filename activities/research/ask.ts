@@ -13,7 +13,13 @@ export interface AskRequest<T> {
   /** Where the transcript goes: derived from workflow id + step, so a retry overwrites it. */
   transcriptKey: string;
   system: string;
-  /** The question with its context; long stable context first (it is what providers cache). */
+  /**
+   * Long material (code, notes, the draft, the paper): sent before the prompt as the stable
+   * prefix providers cache, and shortened or dropped lowest `priority` first when the model's
+   * window is too small (a small local model's 4K tokens, say).
+   */
+  context?: { name: string; text: string; priority: number }[];
+  /** The question itself; always sent whole. */
   prompt: string;
   schema?: z.ZodType<T>;
   maxTokens?: number;

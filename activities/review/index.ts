@@ -48,7 +48,8 @@ export function createReviewActivities({
             transcriptKey: `${base}/review.json`,
             system: REVIEWER_SYSTEM,
             schema: ReviewForm,
-            prompt: `Here is the paper:\n<paper>\n${text}\n</paper>\n\n${FORM_GUIDE}`,
+            context: [{ name: 'The paper', text, priority: 1 }],
+            prompt: `Review the paper above. ${FORM_GUIDE}`,
           });
           spend = addSpend(spend, first.spend);
           review = first.parsed!;
@@ -58,7 +59,8 @@ export function createReviewActivities({
               transcriptKey: `${base}/reflection-${r}.json`,
               system: REVIEWER_SYSTEM,
               schema: ReflectedReview,
-              prompt: `Here is the paper:\n<paper>\n${text}\n</paper>\n\nYour review so far:\n${JSON.stringify(review, null, 1)}\n\nRound ${r}/${reflections}: check the review for accuracy and soundness; correct anything wrong and keep the rest. Answer with the full form as JSON plus "done": true if nothing needed changing.`,
+              context: [{ name: 'The paper', text, priority: 1 }],
+              prompt: `Your review so far:\n${JSON.stringify(review, null, 1)}\n\nRound ${r}/${reflections}: check the review for accuracy and soundness; correct anything wrong and keep the rest. Answer with the full form as JSON plus "done": true if nothing needed changing.`,
             });
             spend = addSpend(spend, again.spend);
             const { done, ...form } = again.parsed!;
@@ -90,7 +92,12 @@ export function createReviewActivities({
             system:
               'You are an area chair at a prestigious ML venue. You write the meta-review from the reviews.',
             schema: ReviewForm,
-            prompt: `The reviews:\n${reviews.map((r, i) => `Review ${i + 1}:\n${JSON.stringify(r, null, 1)}`).join('\n\n')}\n\nWrite the meta-review: the consensus strengths and weaknesses, and the most important questions. ${FORM_GUIDE}`,
+            context: reviews.map((r, i) => ({
+              name: `Review ${i + 1}`,
+              text: JSON.stringify(r),
+              priority: 1,
+            })),
+            prompt: `Write the meta-review from the reviews above: the consensus strengths and weaknesses, and the most important questions. ${FORM_GUIDE}`,
           });
           summary = res.parsed!;
           spend = res.spend;

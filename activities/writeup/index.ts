@@ -114,10 +114,18 @@ export function createWriteupActivities(
         const guidance = steering.length
           ? `\nGuidance from the operator:\n${steering.map((s) => `- ${s}`).join('\n')}`
           : '';
-        const common = [
-          `Notes on the experiments (what each run tested and found, figure descriptions):\n${files['notes.txt']?.toString() ?? ''}`,
-          `The results table (final_info.json of each run; the ONLY numbers you may report as results):\n${table.text}`,
-          `The paper so far:\n${written || '(nothing yet)'}`,
+        const context = [
+          {
+            name: 'Notes on the experiments (what each run tested and found, figure descriptions)',
+            text: files['notes.txt']?.toString() ?? '',
+            priority: 1,
+          },
+          {
+            name: 'The results table (final_info.json of each run; the ONLY numbers you may report as results)',
+            text: table.text,
+            priority: 3,
+          },
+          { name: 'The paper so far', text: written || '(nothing yet)', priority: 2 },
         ];
         if (section === 'all') {
           // Final refinement: title and abstract brought in line with the finished paper.
@@ -125,8 +133,8 @@ export function createWriteupActivities(
             role: 'writing',
             transcriptKey,
             system: 'You are an expert ML researcher polishing a paper for a top venue.',
+            context,
             prompt: [
-              ...common,
               `Rewrite the title (first line, plain text) and then the abstract (LaTeX) so that they match the finished paper exactly. No other text.${guidance}`,
             ].join('\n\n'),
           });
@@ -160,7 +168,8 @@ export function createWriteupActivities(
           role: 'writing',
           transcriptKey,
           system: 'You are an expert ML researcher writing a paper in LaTeX. You never invent results.',
-          prompt: [...common, cites, task + guidance].filter(Boolean).join('\n\n'),
+          context,
+          prompt: [cites, task + guidance].filter(Boolean).join('\n\n'),
         });
         let body = cleanLatex(res.text);
         let title = draft.title;
@@ -198,7 +207,8 @@ export function createWriteupActivities(
             transcriptKey,
             schema: CitationQuery,
             system: 'You are an expert ML researcher adding the most important missing citations to a paper.',
-            prompt: `${paperText}\n\nCitations added so far: ${already}.\nRound ${round}. Name ONE important missing citation as a literature search query, and where it belongs. Answer JSON: done (true if no important citation is missing), query, description.`,
+            context: [{ name: 'The paper so far', text: paperText, priority: 1 }],
+            prompt: `Citations added so far: ${already}.\nRound ${round}. Name ONE important missing citation as a literature search query, and where it belongs. Answer JSON: done (true if no important citation is missing), query, description.`,
           });
           q = res.parsed!;
           spend = res.spend;

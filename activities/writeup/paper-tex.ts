@@ -122,8 +122,8 @@ export function createPaperTexActivities(
           transcriptKey,
           system:
             'You are an expert in LaTeX fixing a paper so that it compiles cleanly. Change only what the errors require.',
+          context: [{ name: 'template.tex with line numbers', text: numbered(tex), priority: 2 }],
           prompt: [
-            `<template.tex with line numbers>\n${numbered(tex)}\n</template.tex>`,
             `Citation keys available in references.bib: ${(draft.references.match(/@\w+\{([^,]+),/g) ?? []).map((m) => m.replace(/@\w+\{|,/g, '')).join(', ') || 'none'}`,
             `The compiler and checks report:\n${feedback}`,
             `Fix these problems. Remove citations of keys that are not available and figures that do not exist. ${EDIT_FORMAT}`,
@@ -151,10 +151,12 @@ export function createPaperTexActivities(
           transcriptKey,
           system:
             'You are an expert ML researcher revising a paper after peer review. You never invent results.',
+          context: [
+            { name: 'template.tex with line numbers', text: numbered(tex), priority: 3 },
+            { name: 'Notes on the experiments', text: files['notes.txt']?.toString() ?? '', priority: 1 },
+            { name: "The area chair's meta-review", text: meta, priority: 2 },
+          ],
           prompt: [
-            `<template.tex with line numbers>\n${numbered(tex)}\n</template.tex>`,
-            `Notes on the experiments:\n${files['notes.txt']?.toString() ?? ''}`,
-            `The area chair's meta-review:\n${meta}`,
             `Address the weaknesses that can be addressed by writing (clarity, missing detail, overclaiming, limitations) without new experiments. ${EDIT_FORMAT}`,
           ].join('\n\n'),
         });
