@@ -11,7 +11,7 @@ source infra/lib.sh
 # Debian packages. TeX Live is split so that papers get natbib, booktabs, algorithms,
 # siunitx and friends without the 4 GB of texlive-full.
 APT_PACKAGES=(
-  docker.io debootstrap poppler-utils
+  docker.io debootstrap poppler-utils runsc
   latexmk chktex lmodern
   texlive-latex-base texlive-latex-recommended texlive-latex-extra
   texlive-fonts-recommended texlive-science texlive-bibtex-extra

@@ -130,7 +130,12 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignOu
   if (!templateKey || !ranked) {
     const loaded = await main.loadTemplate({ campaignId, template: input.template });
     templateKey = loaded.templateKey;
-    const ideas = await ideate(templateKey, loaded.archiveKey);
+    let ideas = await ideate(templateKey, loaded.archiveKey);
+    if (ideas.length === 0) {
+      // A weak model that produced no usable idea degrades to the template's own seed ideas.
+      status.step = 'no usable idea from the model: using the seed ideas';
+      ideas = await main.seedIdeas({ campaignId, templateKey });
+    }
     if (ledger.overBudget)
       return finish('over-budget', [], [], `budget of $${s.budgetUsd} reached during ideation`);
     status.stage = 'novelty';

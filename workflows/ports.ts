@@ -47,6 +47,8 @@ export interface MainPorts {
     campaignId: string;
     template: string;
   }): Promise<{ templateKey: string; seedIdeas: number; archiveKey: string }>;
+  /** The template's seed ideas, stored as ideas: the fallback when the model produced none. */
+  seedIdeas(input: { campaignId: string; templateKey: string }): Promise<IdeaSummary[]>;
   generateIdea(input: {
     campaignId: string;
     templateKey: string;

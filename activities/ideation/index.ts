@@ -28,6 +28,17 @@ export const Idea = z.object({
 });
 export type Idea = z.infer<typeof Idea>;
 
+/** A name safe for workflow ids and keys: lowercase, digits, underscores, at most 40 characters. */
+export function ideaName(raw: string, fallback: string): string {
+  const slug = raw
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, 40)
+    .replace(/_+$/, '');
+  return slug.length >= 2 ? slug : fallback;
+}
+
 const Reflection = z.object({ thought: z.string(), idea: Idea, done: z.boolean() });
 
 export interface TemplateText {
@@ -103,7 +114,28 @@ export function createIdeationActivities(deps: IdeationDeps) {
   const templatesDir = deps.templatesDir ?? path.join(PROJECT_ROOT, 'templates');
   const threshold = deps.duplicateThreshold ?? 0.6;
 
-  const activities: Pick<MainPorts, 'loadTemplate' | 'generateIdea' | 'reflectIdea' | 'archiveIdea'> = {
+  const activities: Pick<
+    MainPorts,
+    'loadTemplate' | 'generateIdea' | 'reflectIdea' | 'archiveIdea' | 'seedIdeas'
+  > = {
+    async seedIdeas({ campaignId, templateKey }) {
+      return classified(async () => {
+        const { seeds } = await templateText(store, templateKey);
+        const out: IdeaSummary[] = [];
+        for (const [i, seed] of seeds.entries()) {
+          const idea = { ...seed, Name: ideaName(seed.Name, `seed_${i + 1}`) };
+          out.push(
+            summarize(
+              idea,
+              (await store.putJson(keys.campaign(campaignId, 'ideas', `seed-${i + 1}`, 'idea.json'), idea))
+                .key,
+            ),
+          );
+        }
+        return out;
+      });
+    },
+
     async loadTemplate({ campaignId, template }) {
       return classified(async () => {
         if (!/^[A-Za-z0-9_-]+$/.test(template)) throw new InvalidInputError(`bad template name: ${template}`);
@@ -145,7 +177,7 @@ export function createIdeationActivities(deps: IdeationDeps) {
               `Propose the next impactful and creative research idea that can be tested by editing experiment.py, with no new datasets or packages, within the template's compute budget. Answer with one JSON object: Name (lowercase_with_underscores), Title, Experiment (the plan: what to change and measure), Interestingness, Feasibility, Novelty (integers 1-10; be honest).${steeringText(steering)}`,
             ].join('\n\n'),
           });
-          const idea = res.parsed!;
+          const idea = { ...res.parsed!, Name: ideaName(res.parsed!.Name, `idea_${index}`) };
           const key = (
             await store.putJson(keys.campaign(campaignId, 'ideas', `idea-${index}`, 'idea.json'), idea)
           ).key;
@@ -180,7 +212,7 @@ export function createIdeationActivities(deps: IdeationDeps) {
               `Round ${round} of reflection. Judge the idea's quality, novelty and feasibility critically; fix anything unclear or infeasible while keeping its spirit. Unless something is clearly wrong, keep it. Answer with JSON: thought (your critique), idea (the full, possibly revised idea, same fields), done (true if no further change is needed).${steeringText(steering)}`,
             ].join('\n\n'),
           });
-          const revised = res.parsed!;
+          const revised = { ...res.parsed!, idea: { ...res.parsed!.idea, Name: current.Name } };
           const key = (
             await store.putJson(
               keys.campaign(campaignId, 'ideas', `idea-${index}`, `idea-r${round}.json`),

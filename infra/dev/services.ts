@@ -138,8 +138,49 @@ async function dockerUp(config: Config): Promise<boolean> {
     .catch(() => false);
 }
 
+const DAEMON_JSON = '/etc/docker/daemon.json';
+const RUNSC = '/usr/bin/runsc';
+
+/**
+ * Registers gVisor's runsc with the engine when it is installed (SCIENTIST_SANDBOX_RUNTIME=runsc).
+ * `--network=none` is required: without it runsc refuses to start in the root network
+ * namespace. Existing daemon.json settings are kept. Returns true when the file changed.
+ */
+function registerRunsc(): boolean {
+  if (!existsSync(RUNSC)) return false;
+  let current: { runtimes?: Record<string, unknown> } = {};
+  if (existsSync(DAEMON_JSON)) {
+    try {
+      current = JSON.parse(readFileSync(DAEMON_JSON, 'utf8')) as typeof current;
+    } catch {
+      throw new Error(`${DAEMON_JSON} is not valid JSON; fix it or remove it`);
+    }
+  }
+  if (current.runtimes?.runsc) return false;
+  const next = {
+    ...current,
+    runtimes: { ...current.runtimes, runsc: { path: RUNSC, runtimeArgs: ['--network=none'] } },
+  };
+  mkdirSync(path.dirname(DAEMON_JSON), { recursive: true });
+  writeFileSync(DAEMON_JSON, JSON.stringify(next, null, 2) + '\n');
+  return true;
+}
+
 export async function startDocker(config: Config, log: Logger): Promise<void> {
-  if (await dockerUp(config)) return;
+  const changed = registerRunsc();
+  if (await dockerUp(config)) {
+    const info = (await dockerClient(config).info()) as { Runtimes?: Record<string, unknown> };
+    if (existsSync(RUNSC) && !info.Runtimes?.runsc) {
+      // A running engine reloads runtimes on SIGHUP: no restart, no container disturbed.
+      log.info(
+        `registering runsc with the running Docker engine${changed ? '' : ' (already in daemon.json)'}`,
+      );
+      const pid = readPid(config, 'dockerd');
+      if (pid !== undefined) process.kill(pid, 'SIGHUP');
+      else spawn('pkill', ['-HUP', '-x', 'dockerd'], { stdio: 'ignore' });
+    }
+    return;
+  }
   // No bridge networks and no iptables: sandboxes run with network mode `none` only.
   log.info('starting dockerd (--bridge=none --iptables=false --ip6tables=false)');
   spawnDetached(config, 'dockerd', 'dockerd', ['--bridge=none', '--iptables=false', '--ip6tables=false']);
@@ -306,8 +347,11 @@ export async function stop(
 /** Brings everything up: engine, Temporal, S3 in parallel, then the sandbox and LaTeX images. */
 export async function up(config: Config, log: Logger): Promise<void> {
   await Promise.all([startDocker(config, log), startTemporal(config, log), startS3(config, log)]);
-  await ensureSandboxImage(dockerClient(config), config, log);
-  await ensureLatexImage(dockerClient(config), config, log);
+  // Both builds are mostly downloads and unpacking: in parallel they take little more than one.
+  await Promise.all([
+    ensureSandboxImage(dockerClient(config), config, log),
+    ensureLatexImage(dockerClient(config), config, log),
+  ]);
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -48,7 +48,8 @@ const promptOf = (req: ProviderRequest) => [req.context, ...req.messages.map((m)
 /** The results section, written from the exact table the activity puts in the prompt. */
 function resultsSection(req: ProviderRequest): string {
   const byRun = new Map<string, string>();
-  for (const l of promptOf(req).split('\n')) if (/^run_\d+: \{/.test(l)) byRun.set(l.slice(0, l.indexOf(':')), l);
+  for (const l of promptOf(req).split('\n'))
+    if (/^run_\d+: \{/.test(l)) byRun.set(l.slice(0, l.indexOf(':')), l);
   const lines = [...byRun.values()];
   const sentences = lines.map((l) => {
     const [run, json] = [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1)];
@@ -64,17 +65,35 @@ function script(): ScriptedProvider {
   return new ScriptedProvider([
     { step: /ideas\/idea-1\/generate/, reply: IDEA },
     { step: /ideas\/idea-1\/reflect-1/, reply: { thought: 'Clear and feasible.', idea: IDEA, done: true } },
-    { step: /novelty\/warmup_grokking\/round-1/, reply: { thought: 'Search first.', decision: 'search', query: 'grokking warmup' } },
-    { step: /novelty\/warmup_grokking\/round-2/, reply: { thought: 'Nothing does this.', decision: 'novel' } },
+    {
+      step: /novelty\/warmup_grokking\/round-1/,
+      reply: { thought: 'Search first.', decision: 'search', query: 'grokking warmup' },
+    },
+    {
+      step: /novelty\/warmup_grokking\/round-2/,
+      reply: { thought: 'Nothing does this.', decision: 'novel' },
+    },
     {
       step: /experiments\/run_1\/edit-1/,
       reply: `Plan: run 1 doubles the warmup.\n\n${block('experiment.py', 'warmup_steps=10, steps_per_dataset=150', 'warmup_steps=20, steps_per_dataset=150')}`,
     },
     { step: /experiments\/run_1\/notes/, reply: 'Run 1 doubled the warmup steps from 10 to 20.' },
     { step: /experiments\/run_2\/edit-1/, reply: 'ALL_COMPLETED' },
-    { step: /plots\/edit-1/, reply: block('plot.py', '    "run_0": "Baseline",', '    "run_0": "Baseline",\n    "run_1": "Doubled warmup",') },
+    {
+      step: /plots\/edit-1/,
+      reply: block(
+        'plot.py',
+        '    "run_0": "Baseline",',
+        '    "run_0": "Baseline",\n    "run_1": "Doubled warmup",',
+      ),
+    },
     { step: /plots\/describe/, reply: 'Each figure compares the baseline with doubled warmup.' },
-    { step: /writeup\/abstract\//, ...text('Learning-Rate Warmup and the Onset of Grokking\nWe study how warmup changes grokking on modular arithmetic.') },
+    {
+      step: /writeup\/abstract\//,
+      ...text(
+        'Learning-Rate Warmup and the Onset of Grokking\nWe study how warmup changes grokking on modular arithmetic.',
+      ),
+    },
     { step: /writeup\/results\//, reply: resultsSection, times: Infinity },
     {
       step: /writeup\/related_work\//,
@@ -84,14 +103,29 @@ function script(): ScriptedProvider {
       },
       times: Infinity,
     },
-    { step: /writeup\/all\/refine/, ...text('Learning-Rate Warmup and the Onset of Grokking\nWe study how warmup changes grokking on modular arithmetic.') },
-    { step: /writeup\/citations\/round-1\.json/, reply: { done: false, query: 'grokking', description: 'where grokking was first observed' } },
-    { step: /writeup\/citations\/round-1-pick/, reply: { selected: [1], description: 'first observed grokking' } },
+    {
+      step: /writeup\/all\/refine/,
+      ...text(
+        'Learning-Rate Warmup and the Onset of Grokking\nWe study how warmup changes grokking on modular arithmetic.',
+      ),
+    },
+    {
+      step: /writeup\/citations\/round-1\.json/,
+      reply: { done: false, query: 'grokking', description: 'where grokking was first observed' },
+    },
+    {
+      step: /writeup\/citations\/round-1-pick/,
+      reply: { selected: [1], description: 'first observed grokking' },
+    },
     { step: /writeup\/citations\/round-2\.json/, reply: { done: true } },
     { step: /writeup\/\w+\/(draft|refine)/, ...text('We describe this part of the study in plain words.') },
     { step: /compile\/fix-/, ...text('No change is needed.') },
     { step: /review\/initial\/reviewer-\d\/review/, reply: REVIEW, times: Infinity },
-    { step: /review\/initial\/reviewer-\d\/reflection-1/, reply: { ...REVIEW, overall: 6, done: true }, times: Infinity },
+    {
+      step: /review\/initial\/reviewer-\d\/reflection-1/,
+      reply: { ...REVIEW, overall: 6, done: true },
+      times: Infinity,
+    },
     { step: /review\/initial\/meta/, reply: REVIEW },
   ]);
 }
@@ -142,7 +176,11 @@ describe('end to end: a campaign on grokking, scripted LLM, real services', () =
         },
       };
       outcome = (await workers.run(() =>
-        workers.client.workflow.execute('campaignWorkflow', { workflowId, taskQueue: config.temporal.taskQueue, args: [input] }),
+        workers.client.workflow.execute('campaignWorkflow', {
+          workflowId,
+          taskQueue: config.temporal.taskQueue,
+          args: [input],
+        }),
       )) as CampaignOutcome;
       const paperId = outcome.papers[0]?.paperId;
       if (paperId) paperHistory = await workers.client.workflow.getHandle(paperId).describe();
@@ -170,7 +208,9 @@ describe('end to end: a campaign on grokking, scripted LLM, real services', () =
     for (const run of paper.runs) {
       const info = await store.getJson<Record<string, { means: Record<string, number> }>>(run.finalInfoKey!);
       const acc = info.x_plus_y!.means.final_val_acc!.toFixed(4);
-      expect(text).toContain(`In ${run.runName.replace('_', ' ')}, the final validation accuracy on x plus y was ${acc}.`);
+      expect(text).toContain(
+        `In ${run.runName.replace('_', ' ')}, the final validation accuracy on x plus y was ${acc}.`,
+      );
     }
     // The citation was inserted by code from the literature result and resolved by BibTeX.
     expect(text).not.toMatch(/\(\?\)|\[\?\]/);

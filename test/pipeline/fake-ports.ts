@@ -43,6 +43,19 @@ export function fakePorts(script: FakeScript = {}) {
         archiveKey: 'archive/0.json',
       };
     },
+    async seedIdeas(i) {
+      record('seedIdeas', i);
+      return [
+        {
+          name: 'seed',
+          title: 'A seed',
+          key: 'ideas/seed.json',
+          interestingness: 5,
+          feasibility: 5,
+          novelty: 5,
+        },
+      ];
+    },
     async generateIdea(i) {
       record('generateIdea', i);
       const name = names[i.index - 1];

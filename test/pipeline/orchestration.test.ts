@@ -169,3 +169,29 @@ describe('campaign workflow orchestration', () => {
     }
   });
 });
+
+describe('campaign degrade path', () => {
+  it('falls back to the template’s seed ideas when the model produces no usable idea', async () => {
+    const fake = fakePorts({ ideaNames: [] });
+    const workers = await startStubWorkers(config, fake);
+    try {
+      const outcome = (await workers.run(() =>
+        workers.client.workflow.execute('campaignWorkflow', {
+          workflowId: `campaign-grokking-${uniqueId('seed')}`,
+          taskQueue: config.temporal.taskQueue,
+          args: [
+            {
+              template: 'grokking',
+              gpuTaskQueue: config.temporal.gpuTaskQueue,
+              settings: { ...DEFAULT_CAMPAIGN_SETTINGS, ideas: 2, paper: paperSettings },
+            },
+          ],
+        }),
+      )) as CampaignOutcome;
+      expect(fake.count('seedIdeas')).toBe(1);
+      expect(outcome.papers.map((p) => p.idea.name)).toEqual(['seed']);
+    } finally {
+      await workers.close();
+    }
+  });
+});
