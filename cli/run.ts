@@ -36,7 +36,7 @@ export interface RunOptions {
 export function campaignSettings(o: RunOptions): CampaignSettings {
   const base = DEFAULT_CAMPAIGN_SETTINGS;
   const quick: Partial<CampaignSettings> = o.quick
-    ? { ideas: 2, ideaReflections: 1, noveltyRounds: 2, papers: 1, parallelism: 1 }
+    ? { ideas: 1, ideaReflections: 1, noveltyRounds: 2, papers: 1, parallelism: 1 }
     : {};
   const paperQuick = o.quick
     ? {

@@ -20,8 +20,8 @@ export const Idea = z.object({
   Name: z
     .string()
     .regex(/^[a-z0-9_]{2,60}$/, 'lowercase letters, digits and underscores, 2 to 60 characters'),
-  Title: z.string().min(5).max(300),
-  Experiment: z.string().min(10).max(4000),
+  Title: z.string().min(5).max(200),
+  Experiment: z.string().min(10).max(1200),
   Interestingness: z.number().int().min(1).max(10),
   Feasibility: z.number().int().min(1).max(10),
   Novelty: z.number().int().min(1).max(10),
@@ -39,7 +39,8 @@ export function ideaName(raw: string, fallback: string): string {
   return slug.length >= 2 ? slug : fallback;
 }
 
-const Reflection = z.object({ thought: z.string(), idea: Idea, done: z.boolean() });
+// Strings are bounded: the local model's grammar enforces maxLength, so it cannot ramble past it.
+const Reflection = z.object({ thought: z.string().max(600), idea: Idea, done: z.boolean() });
 
 export interface TemplateText {
   system: string;

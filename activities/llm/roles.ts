@@ -21,6 +21,11 @@ import {
 export const LOCAL_MODEL_ID = 'smollm2-135m-instruct-q4_1';
 
 const DEFAULT_PARAMS: LlmParams = { maxTokens: 4096, temperature: 0.7 };
+/**
+ * The small local model rambles to whatever limit it is given, at about 30 tokens/s on one CPU
+ * core: a tighter default keeps an offline paper to minutes per stage. Settings override it.
+ */
+const LOCAL_DEFAULT_PARAMS: Partial<LlmParams> = { maxTokens: 640, temperature: 0.3 };
 
 /** Parses `provider[:model]`; the model part may itself contain colons (Ollama's `llama3.1:8b`). */
 export function parseModelRef(text: string, setting = 'SCIENTIST_LLM_DEFAULT'): ModelRef {
@@ -83,7 +88,12 @@ export function roleTable(config: Config): RoleTable {
   }
   return {
     model: (role) => models[role],
-    params: (role) => ({ ...DEFAULT_PARAMS, ...params.default, ...params[role] }),
+    params: (role) => ({
+      ...DEFAULT_PARAMS,
+      ...(models[role].provider === 'local' ? LOCAL_DEFAULT_PARAMS : {}),
+      ...params.default,
+      ...params[role],
+    }),
   };
 }
 

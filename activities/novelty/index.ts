@@ -15,9 +15,9 @@ import { formatPapersForPrompt, searchPapers } from '../literature';
 import { isStructuredOutputFailure, type Ask } from '../research/ask';
 
 const Decision = z.object({
-  thought: z.string(),
+  thought: z.string().max(600),
   decision: z.enum(['novel', 'not-novel', 'search']),
-  query: z.string().optional(),
+  query: z.string().max(200).optional(),
 });
 
 interface Round {

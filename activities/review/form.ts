@@ -8,16 +8,20 @@ import { z } from 'zod';
 
 const score = (min: number, max: number) => z.number().int().min(min).max(max);
 
+// Bounded lengths keep a small local model (whose grammar enforces them) from rambling.
+const item = z.string().max(400);
+const items = z.array(item).max(8);
+
 export const ReviewForm = z.object({
-  summary: z.string().min(1),
-  strengths: z.array(z.string()),
-  weaknesses: z.array(z.string()),
+  summary: z.string().min(1).max(1500),
+  strengths: items,
+  weaknesses: items,
   originality: score(1, 4),
   quality: score(1, 4),
   clarity: score(1, 4),
   significance: score(1, 4),
-  questions: z.array(z.string()),
-  limitations: z.array(z.string()),
+  questions: items,
+  limitations: items,
   ethicalConcerns: z.boolean(),
   soundness: score(1, 4),
   presentation: score(1, 4),

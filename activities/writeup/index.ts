@@ -50,10 +50,13 @@ export interface WriteupDeps {
 
 const CitationQuery = z.object({
   done: z.boolean(),
-  query: z.string().optional(),
-  description: z.string().optional(),
+  query: z.string().max(200).optional(),
+  description: z.string().max(400).optional(),
 });
-const CitationPick = z.object({ selected: z.array(z.number().int()), description: z.string() });
+const CitationPick = z.object({
+  selected: z.array(z.number().int()).max(5),
+  description: z.string().max(400),
+});
 
 /** All numbers in every run's final_info.json, and the table text the model is given. */
 export function resultsTable(files: Record<string, Buffer>): { text: string; numbers: number[] } {

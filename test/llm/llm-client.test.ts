@@ -408,6 +408,8 @@ describe('roles, config and prices', () => {
     expect(roles.model('review')).toEqual({ provider: 'anthropic', model: 'claude-sonnet-4-5' });
     expect(roles.params('review')).toEqual({ maxTokens: 2000, temperature: 0.1 });
     expect(roles.params('writing')).toEqual({ maxTokens: 4096, temperature: 0.7 });
+    // The offline model gets a tighter default (it rambles to any limit), still overridable.
+    expect(roleTable(llmConfig({})).params('writing')).toEqual({ maxTokens: 640, temperature: 0.3 });
   });
 
   test('model ids may contain colons; a hosted role without its key is a config error naming the setting', () => {
