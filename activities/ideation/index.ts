@@ -17,9 +17,8 @@ import { mostSimilar } from './similarity';
 
 /** An idea as the AI Scientist writes it (its field names, so seed_ideas.json files work as they are). */
 export const Idea = z.object({
-  Name: z
-    .string()
-    .regex(/^[a-z0-9_]{2,60}$/, 'lowercase letters, digits and underscores, 2 to 60 characters'),
+  /** Normalized by code to lowercase_with_underscores (ideaName): small models ignore patterns. */
+  Name: z.string().min(1).max(80),
   Title: z.string().min(5).max(200),
   Experiment: z.string().min(10).max(1200),
   Interestingness: z.number().int().min(1).max(10),
