@@ -1,0 +1,89 @@
+import { mostSimilar } from '../../activities/ideation/similarity';
+import {
+  assemble,
+  embeddedBibliography,
+  emptyDraft,
+  unsupportedNumbers,
+} from '../../activities/writeup/assemble';
+
+const TEMPLATE = String.raw`\documentclass{article}
+\begin{filecontents}{references.bib}
+@article{power2022grokking, title={Grokking}, author={Power, A.}, year={2022}}
+\end{filecontents}
+\title{TITLE HERE}
+\begin{document}
+\maketitle
+\begin{abstract}
+ABSTRACT HERE
+\end{abstract}
+\section{Introduction}
+\label{sec:intro}
+INTRO HERE
+\section{Results}
+RESULTS HERE
+\bibliographystyle{plainnat}
+\bibliography{references}
+\end{document}
+`;
+
+describe('write-up assembly', () => {
+  it('fills title, abstract and the template’s sections in place; adds sections it lacks before the bibliography', () => {
+    const draft = {
+      ...emptyDraft(),
+      title: 'Warmup and Grokking',
+      sections: {
+        abstract: 'We study warmup.',
+        introduction: 'Intro text.',
+        results: 'Accuracy 0.91.',
+        method: 'Method text.',
+      },
+    };
+    const tex = assemble(TEMPLATE, draft);
+    expect(tex).toContain('\\title{Warmup and Grokking}');
+    expect(tex).toMatch(/\\begin\{abstract\}\nWe study warmup\.\n\\end\{abstract\}/);
+    expect(tex).toMatch(/\\label\{sec:intro\}\nIntro text\./);
+    expect(tex).not.toContain('INTRO HERE');
+    expect(tex.indexOf('\\section{Method}')).toBeLessThan(tex.indexOf('\\bibliographystyle'));
+    expect(tex).not.toContain('filecontents');
+  });
+
+  it('keeps the template’s embedded bibliography as the start of references.bib', () => {
+    expect(embeddedBibliography(TEMPLATE)).toContain('@article{power2022grokking');
+  });
+
+  it('flags numbers that are in no run’s results, allowing for rounding and percentages', () => {
+    const results = [0.91234, 0.5, 1234];
+    expect(unsupportedNumbers('We reach 0.912 and 91.23% after 1234 steps in 2024.', results)).toEqual([]);
+    expect(unsupportedNumbers('We reach 0.97 accuracy and 0.5.', results)).toEqual(['0.97']);
+  });
+});
+
+describe('near-duplicate ideas', () => {
+  it('scores a reworded copy as similar and a different idea as not', () => {
+    const archive = [
+      {
+        name: 'wd_sweep',
+        title: 'Weight decay and grokking speed',
+        experiment: 'Sweep weight decay values and measure steps to grokking.',
+      },
+    ];
+    const copy = mostSimilar(
+      {
+        name: 'weight_decay_study',
+        title: 'Grokking speed and weight decay',
+        experiment: 'Measure steps to grokking while sweeping weight decay.',
+      },
+      archive,
+    );
+    const other = mostSimilar(
+      {
+        name: 'depth',
+        title: 'Transformer depth in modular arithmetic',
+        experiment: 'Vary the number of layers and compare accuracy curves.',
+      },
+      archive,
+    );
+    expect(copy!.similarity).toBeGreaterThanOrEqual(0.6);
+    expect(other!.similarity).toBeLessThan(0.3);
+  });
+});
