@@ -40,13 +40,13 @@ export function campaignSettings(o: RunOptions): CampaignSettings {
     : {};
   const paperQuick = o.quick
     ? {
-        maxRuns: 2,
+        maxRuns: 1,
         maxRunAttempts: 2,
         maxPlotAttempts: 2,
-        citationRounds: 2,
+        citationRounds: 1,
         compileRounds: 3,
         reviewers: 2,
-        reviewReflections: 1,
+        reviewReflections: 0,
       }
     : {};
   return {
