@@ -162,19 +162,26 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
   if (!enter('review')) return overBudget();
   let review = await reviewRound('initial', compiled.textKey);
 
-  // ---- improvement round (optional)
-  if (s.improve && enter('improve')) {
+  // ---- improvement round (optional; it needs a review to work from)
+  if (s.improve && review && enter('improve')) {
     const revised = await main.revisePaper({ paperId, draftKey, workspace, metaKey: review.metaKey });
     spent('improve', revised);
     const recompiled = await compile(revised.draftKey);
     if (recompiled.pdfKey && recompiled.textKey) {
       compiled = recompiled;
       draftKey = recompiled.draftKey;
-      review = await reviewRound('improved', recompiled.textKey);
+      review = (await reviewRound('improved', recompiled.textKey)) ?? review;
     }
   }
   status.stage = 'done';
-  return outcome('completed', { pdfKey: compiled.pdfKey, textKey: compiled.textKey, draftKey, review });
+  return outcome('completed', {
+    pdfKey: compiled.pdfKey,
+    textKey: compiled.textKey,
+    draftKey,
+    review,
+    // The paper and its PDF stand; only its scores are missing.
+    reason: review ? undefined : `no valid review among ${s.reviewers}: the paper is unscored`,
+  });
 
   // ------------------------------------------------------------------ stages
 
@@ -393,9 +400,7 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
       spent('review', r);
       if (r.reviewKey) reviewKeys.push(r.reviewKey);
     }
-    if (reviewKeys.length === 0) {
-      throw ApplicationFailure.nonRetryable(`no valid review among ${s.reviewers}`, 'NoValidReview');
-    }
+    if (reviewKeys.length === 0) return undefined;
     status.step = `${round} meta-review`;
     const meta = await main.metaReview({ paperId, round, reviewKeys, threshold: s.decisionThreshold });
     spent('review', meta);

@@ -24,6 +24,8 @@ export interface FakeScript {
   doneBeforeRun?: number;
   costPerCall?: number;
   overall?: number;
+  /** Every review comes back unusable. */
+  noValidReviews?: boolean;
 }
 
 export function fakePorts(script: FakeScript = {}) {
@@ -157,6 +159,7 @@ export function fakePorts(script: FakeScript = {}) {
     },
     async reviewPaper(i) {
       record('reviewPaper', i);
+      if (script.noValidReviews) return { reviewKey: null, spend: spend(cost) };
       return {
         reviewKey: `review/${i.round}/${i.reviewer}`,
         overall: script.overall ?? 5,

@@ -120,6 +120,16 @@ describe('paper workflow orchestration', () => {
     expect(outcome.cost.costUsd).toBeGreaterThanOrEqual(1);
   });
 
+  it('keeps the PDF and ends unscored, not failed, when no review is usable', async () => {
+    const { outcome, fake } = await runPaper({ noValidReviews: true }, { improve: true });
+    expect(outcome.state).toBe('completed');
+    expect(outcome.pdfKey).toBe('pdf/1.pdf');
+    expect(outcome.review).toBeUndefined();
+    expect(outcome.reason).toMatch(/no valid review among 3/);
+    expect(fake.count('metaReview')).toBe(0);
+    expect(fake.count('revisePaper')).toBe(0);
+  });
+
   it('revises, recompiles and re-reviews in the improvement round', async () => {
     const { outcome, fake } = await runPaper({ overall: 6 }, { improve: true });
     expect(fake.count('revisePaper')).toBe(1);
