@@ -8,6 +8,7 @@ import type { Config } from '../../lib/config';
 import { classified } from '../../lib/errors';
 import type { Logger } from '../../lib/log';
 import { keys, type ArtifactStore } from '../../lib/store';
+import { addSpend } from '../../workflows/ledger';
 import type { MainPorts } from '../../workflows/ports';
 import { formatPapersForPrompt, mergeBibtex, searchPapers } from '../literature';
 import { isStructuredOutputFailure, type Ask } from '../research/ask';
@@ -239,12 +240,7 @@ export function createWriteupActivities(
             prompt: `Where the citation goes: ${q.description ?? ''}\n\nSearch results:\n${formatPapersForPrompt(found.papers)}\n\nAnswer JSON: selected (the numbers of the papers to cite, may be empty), description (one sentence on how the paper relates to ours).`,
           });
           pick = res.parsed!;
-          spend = {
-            costUsd: spend.costUsd + res.spend.costUsd,
-            inputTokens: spend.inputTokens + res.spend.inputTokens,
-            outputTokens: spend.outputTokens + res.spend.outputTokens,
-            calls: spend.calls + res.spend.calls,
-          };
+          spend = addSpend(spend, res.spend);
         } catch (err) {
           if (!isStructuredOutputFailure(err)) throw err;
           return { draftKey: fromKey, done: false, added: 0, spend, transcriptKey };
