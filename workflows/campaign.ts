@@ -6,16 +6,34 @@
 import {
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
+  getExternalWorkflowHandle,
+  isCancellation,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   startChild,
+  upsertSearchAttributes,
   workflowInfo,
+  CancellationScope,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
+import { SA } from '../lib/search-attributes';
+import { Control, Stopped } from './control';
 import { Ledger, type Spend } from './ledger';
-import { paperWorkflow, type PaperOutcome } from './paper';
+import {
+  approveIdeasUpdate,
+  artifactsQuery,
+  campaignStatusQuery,
+  pauseSignal,
+  resumeSignal,
+  SKIPPABLE_STAGES,
+  skipStageUpdate,
+  steerSignal,
+  type CampaignStatus,
+  type SkippableStage,
+  type SteeringNote,
+} from './messages';
+import { MAIN_ACTIVITY_OPTIONS, paperWorkflow, type PaperOutcome } from './paper';
 import type { IdeaSummary, MainPorts } from './ports';
 import type { CampaignSettings } from './settings';
 
@@ -23,16 +41,24 @@ export interface CampaignInput {
   template: string;
   gpuTaskQueue: string;
   settings: CampaignSettings;
+  /** The model configuration, e.g. `default=openai:gpt-4o review=anthropic:…` (a search attribute). */
+  models?: string;
   /** Carried over continue-as-new. */
   carried?: CampaignCarry;
 }
 
-/** What a campaign that continued as new has already done. */
+/** What a campaign that continued as new has already done, and what operators told it. */
 export interface CampaignCarry {
   templateKey: string;
   ranked: RankedIdea[];
   outcomes: PaperOutcome[];
   costByStage: Record<string, Spend>;
+  /** The chosen ideas (after approval), so the gate is not asked again. */
+  chosen?: string[];
+  steering?: SteeringNote[];
+  skip?: SkippableStage[];
+  budgetUsd?: number;
+  paused?: boolean;
 }
 
 export interface RankedIdea {
@@ -48,34 +74,12 @@ export interface CampaignOutcome {
   papers: PaperOutcome[];
   cost: Spend;
   costByStage: Record<string, Spend>;
-  state: 'completed' | 'over-budget' | 'no-ideas';
+  state: 'completed' | 'over-budget' | 'no-ideas' | 'cancelled';
   reason?: string;
 }
 
-export interface CampaignStatus {
-  stage: 'ideation' | 'novelty' | 'approval' | 'papers' | 'done';
-  step: string;
-  ideas: number;
-  papersDone: number;
-  papersRunning: string[];
-  costUsd: number;
-  budgetUsd: number;
-}
-
-export const campaignStatusQuery = defineQuery<CampaignStatus>('status');
-/** The approval gate's seam: the operator issue turns this into a validated update. */
-export const approveIdeasSignal = defineSignal<[string[]]>('approveIdeas');
-
-const main = proxyActivities<MainPorts>({
-  startToCloseTimeout: '15 minutes',
-  heartbeatTimeout: '2 minutes',
-  retry: {
-    initialInterval: '2 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '2 minutes',
-    maximumAttempts: 6,
-  },
-});
+export type { CampaignStatus };
+export { campaignStatusQuery };
 
 /** Ideas rank by novelty first, then by the sum of the model's three scores. */
 export function rankIdeas(ideas: RankedIdea[]): RankedIdea[] {
@@ -88,129 +92,306 @@ export function rankIdeas(ideas: RankedIdea[]): RankedIdea[] {
 export async function campaignWorkflow(input: CampaignInput): Promise<CampaignOutcome> {
   const campaignId = workflowInfo().workflowId;
   const s = input.settings;
-  const ledger = new Ledger(s.budgetUsd, input.carried?.costByStage);
-  const status: CampaignStatus = {
-    stage: 'ideation',
+  const carried = input.carried;
+  const ledger = new Ledger(carried?.budgetUsd ?? s.budgetUsd, carried?.costByStage);
+  const skip = new Set<SkippableStage>(carried?.skip ?? []);
+  const done: PaperOutcome[] = [...(carried?.outcomes ?? [])];
+  const running = new Map<string, Promise<void>>();
+  const artifacts: Record<string, string> = {};
+  let ranked: RankedIdea[] | undefined = carried?.ranked;
+  let approved: string[] | undefined = carried?.chosen;
+  const status = {
+    stage: 'ideation' as CampaignStatus['stage'],
     step: 'start',
     ideas: 0,
-    papersDone: input.carried?.outcomes.length ?? 0,
-    papersRunning: [],
-    costUsd: 0,
-    budgetUsd: s.budgetUsd,
+    awaitingApproval: false,
   };
-  setHandler(campaignStatusQuery, () => ({ ...status, costUsd: ledger.total.costUsd }));
-  let approved: string[] | undefined;
-  setHandler(approveIdeasSignal, (names) => {
-    approved = names;
+  /** Everything spent: the campaign's own LLM calls and every finished paper's. */
+  const spentUsd = () => ledger.total.costUsd + done.reduce((x, p) => x + p.cost.costUsd, 0);
+  const toChildren = (send: (id: string) => Promise<void>) => {
+    // A paper that has just finished cannot take the message any more; that is fine.
+    for (const id of running.keys()) void send(id).catch(() => undefined);
+  };
+  const control = new Control(
+    ledger,
+    {
+      changed: () => publish(),
+      stage: () => status.stage,
+      onPause: (reason) => toChildren((id) => getExternalWorkflowHandle(id).signal(pauseSignal, reason)),
+      onResume: () => toChildren((id) => getExternalWorkflowHandle(id).signal(resumeSignal)),
+      onSteer: (note) => toChildren((id) => getExternalWorkflowHandle(id).signal(steerSignal, note.text)),
+      // Each running paper ends gracefully (`cancelled`, artifacts kept) through Temporal's cancel.
+      onCancel: () => toChildren((id) => getExternalWorkflowHandle(id).cancel()),
+    },
+    carried?.steering,
+  );
+  if (carried?.paused) control.paused = true;
+  const snapshot = (): CampaignStatus => ({
+    kind: 'campaign',
+    ...status,
+    ranked: (ranked ?? []).map((r) => ({
+      name: r.idea.name,
+      title: r.idea.title,
+      novel: r.novel,
+      score: r.score,
+    })),
+    skipped: [...skip],
+    papersDone: done.length,
+    papersRunning: [...running.keys()],
+    costUsd: spentUsd(),
+    budgetUsd: ledger.budgetUsd,
+    paused: control.paused,
+    cancelling: control.cancelling,
+    steering: control.steering,
   });
-  const steering: string[] = [];
-  const finish = (
-    state: CampaignOutcome['state'],
-    ideas: RankedIdea[],
-    papers: PaperOutcome[],
-    reason?: string,
-  ): CampaignOutcome => {
+  setHandler(campaignStatusQuery, snapshot);
+  setHandler(artifactsQuery, () => {
+    const keys: Record<string, string> = { ...artifacts };
+    for (const r of ranked ?? []) keys[`idea/${r.idea.name}`] = r.idea.key;
+    for (const p of done) if (p.pdfKey) keys[`paper/${p.idea.name}/pdf`] = p.pdfKey;
+    return { keys };
+  });
+  setHandler(
+    approveIdeasUpdate,
+    (names) => {
+      approved = [...new Set(names)];
+      publish();
+      return { approved, ignored: names.filter((n, i) => names.indexOf(n) !== i) };
+    },
+    {
+      validator: (names: string[]) => {
+        if (!Array.isArray(names) || names.length === 0 || names.some((n) => typeof n !== 'string'))
+          throw new Error('approveIdeas takes a non-empty list of idea names');
+        if (!s.requireApproval) throw new Error('this campaign does not wait for approval');
+        if (approved !== undefined) throw new Error(`ideas already approved: ${approved.join(', ')}`);
+        if (!ranked)
+          throw new Error(
+            `the ideas are not ranked yet (stage ${status.stage}); try again at the approval gate`,
+          );
+        const known = new Set(ranked.map((r) => r.idea.name));
+        const unknown = names.filter((n) => !known.has(n));
+        if (unknown.length)
+          throw new Error(
+            `unknown idea(s): ${unknown.join(', ')}; the ranked ideas are: ${[...known].join(', ')}`,
+          );
+      },
+    },
+  );
+  setHandler(
+    skipStageUpdate,
+    (stage) => {
+      skip.add(stage);
+      publish();
+      return {
+        skipped: stage,
+        note: `papers started from now on skip ${stage}; send skipStage to running papers yourself`,
+      };
+    },
+    {
+      validator: (stage: SkippableStage) => {
+        if (!SKIPPABLE_STAGES.includes(stage))
+          throw new Error(`cannot skip "${String(stage)}"; skippable: ${SKIPPABLE_STAGES.join(', ')}`);
+      },
+    },
+  );
+
+  function publish(): void {
+    const st = snapshot();
+    const lines = [
+      `Campaign on **${input.template}**`,
+      `Stage: **${st.stage}** — ${st.step}`,
+      `Ideas: ${st.ideas} · Papers done: ${st.papersDone}, running: ${st.papersRunning.length} · Cost: $${st.costUsd.toFixed(4)} of $${st.budgetUsd}`,
+    ];
+    if (st.awaitingApproval)
+      lines.push(`Waiting for approveIdeas: ${st.ranked.map((r) => r.name).join(', ')}`);
+    if (st.paused) lines.push(`⏸ Paused${control.pauseReason ? `: ${control.pauseReason}` : ''}`);
+    if (st.cancelling) lines.push(`Cancelling: ${control.cancelReason}`);
+    for (const n of st.steering.slice(-3)) lines.push(`Steer (${n.at}): ${n.text.slice(0, 200)}`);
+    setCurrentDetails(lines.join('\n\n'));
+  }
+  /** Every activity starts here: the step is shown, the operator's gate passed, a summary set. */
+  async function call<K extends keyof MainPorts>(
+    step: string,
+    name: K,
+    arg: Parameters<MainPorts[K]>[0],
+  ): Promise<Awaited<ReturnType<MainPorts[K]>>> {
+    status.step = step;
+    publish();
+    await control.gate();
+    const fn = proxyActivities<MainPorts>({ ...MAIN_ACTIVITY_OPTIONS, summary: `${status.stage} · ${step}` })[
+      name
+    ] as (a: typeof arg) => Promise<Awaited<ReturnType<MainPorts[K]>>>;
+    return fn(arg);
+  }
+  const enter = (stage: CampaignStatus['stage'], step = 'start') => {
+    status.stage = stage;
+    status.step = step;
+    upsertSearchAttributes([
+      { key: SA.stage, value: stage },
+      { key: SA.costUsd, value: spentUsd() },
+    ]);
+    publish();
+  };
+  const finish = (state: CampaignOutcome['state'], reason?: string): CampaignOutcome => {
     status.stage = 'done';
-    const paperCost = papers.reduce((sum, p) => sum + p.cost.costUsd, 0);
+    status.step = state;
+    upsertSearchAttributes([
+      { key: SA.stage, value: state === 'completed' ? 'done' : state },
+      { key: SA.costUsd, value: spentUsd() },
+    ]);
+    publish();
     return {
       campaignId,
       template: input.template,
-      ideas,
-      papers,
-      cost: { ...ledger.total, costUsd: ledger.total.costUsd + paperCost },
+      ideas: ranked ?? [],
+      papers: done,
+      cost: { ...ledger.total, costUsd: spentUsd() },
       costByStage: ledger.stages(),
       state,
       reason,
     };
   };
 
-  // ---- ideas (skipped after continue-as-new)
-  let templateKey = input.carried?.templateKey;
-  let ranked = input.carried?.ranked;
-  if (!templateKey || !ranked) {
-    const loaded = await main.loadTemplate({ campaignId, template: input.template });
-    templateKey = loaded.templateKey;
-    let ideas = await ideate(templateKey, loaded.archiveKey);
-    if (ideas.length === 0) {
-      // A weak model that produced no usable idea degrades to the template's own seed ideas.
-      status.step = 'no usable idea from the model: using the seed ideas';
-      ideas = await main.seedIdeas({ campaignId, templateKey });
-    }
-    if (ledger.overBudget)
-      return finish('over-budget', [], [], `budget of $${s.budgetUsd} reached during ideation`);
-    status.stage = 'novelty';
-    ranked = rankIdeas(await checkNovelty(ideas));
-  }
-  const candidates = ranked.filter((r) => r.novel);
-  if (candidates.length === 0) return finish('no-ideas', ranked, [], 'no idea survived the novelty check');
-
-  // ---- approval gate (optional)
-  let chosen = candidates.slice(0, s.papers);
-  if (s.requireApproval && !input.carried) {
-    status.stage = 'approval';
-    status.step = 'waiting for approveIdeas';
-    await condition(() => approved !== undefined);
-    chosen = candidates.filter((c) => approved!.includes(c.idea.name));
+  try {
+    return await stages();
+  } catch (err) {
+    if (!(err instanceof Stopped) && !isCancellation(err)) throw err;
+    // Graceful end: the running papers were told to stop; collect what they kept.
+    await CancellationScope.nonCancellable(() => Promise.all(running.values()));
+    const reason = err instanceof Stopped ? err.reason : 'cancelled through Temporal';
+    return finish('cancelled', `${reason} (after ${done.length} paper(s))`);
   }
 
-  // ---- papers, `parallelism` at a time
-  status.stage = 'papers';
-  const done = [...(input.carried?.outcomes ?? [])];
-  const queue = chosen.filter((c) => !done.some((d) => d.idea.name === c.idea.name));
-  const running = new Map<string, Promise<void>>();
-  const spentUsd = () => ledger.total.costUsd + done.reduce((x, p) => x + p.cost.costUsd, 0);
-  let stoppedForBudget = false;
-  while (queue.length > 0 || running.size > 0) {
-    while (queue.length > 0 && running.size < s.parallelism) {
-      if (spentUsd() >= s.budgetUsd) {
-        // No new paper starts; those running finish (each stops at its own budget).
-        stoppedForBudget = true;
-        queue.length = 0;
-        break;
+  async function stages(): Promise<CampaignOutcome> {
+    // ---- ideas (skipped after continue-as-new)
+    let templateKey = carried?.templateKey;
+    if (!templateKey || !ranked) {
+      enter('ideation');
+      const loaded = await call('load the template', 'loadTemplate', {
+        campaignId,
+        template: input.template,
+      });
+      templateKey = loaded.templateKey;
+      artifacts.template = templateKey;
+      let ideas = await ideate(templateKey, loaded.archiveKey);
+      if (ideas.length === 0) {
+        // A weak model that produced no usable idea degrades to the template's own seed ideas.
+        ideas = await call('no usable idea from the model: using the seed ideas', 'seedIdeas', {
+          campaignId,
+          templateKey,
+        });
       }
-      const next = queue.shift()!;
-      const handle: ChildWorkflowHandle<typeof paperWorkflow> = await startChild(paperWorkflow, {
-        workflowId: `paper-${campaignId}-${next.idea.name}`.slice(0, 200),
-        args: [
-          {
-            campaignId,
-            template: input.template,
+      if (ledger.overBudget)
+        return finish('over-budget', `budget of $${ledger.budgetUsd} reached during ideation`);
+      enter('novelty');
+      ranked = rankIdeas(await checkNovelty(ideas));
+    }
+    const candidates = ranked.filter((r) => r.novel);
+    if (candidates.length === 0) return finish('no-ideas', 'no idea survived the novelty check');
+
+    // ---- approval gate (optional)
+    let chosen = candidates.slice(0, s.papers);
+    if (s.requireApproval) {
+      if (approved === undefined) {
+        enter('approval', 'waiting for approveIdeas');
+        status.awaitingApproval = true;
+        publish();
+        await condition(() => approved !== undefined || control.cancelling);
+        status.awaitingApproval = false;
+        await control.gate();
+      }
+      const byName = new Map(ranked.map((r) => [r.idea.name, r]));
+      chosen = approved!.map((n) => byName.get(n)!).filter(Boolean);
+    }
+
+    // ---- papers, `parallelism` at a time
+    enter('papers');
+    const queue = chosen.filter((c) => !done.some((d) => d.idea.name === c.idea.name));
+    let stoppedForBudget = false;
+    while (queue.length > 0 || running.size > 0) {
+      while (queue.length > 0 && running.size < s.parallelism) {
+        await control.gate();
+        if (spentUsd() >= ledger.budgetUsd) {
+          // No new paper starts; those running finish (each stops at its own budget).
+          stoppedForBudget = true;
+          queue.length = 0;
+          break;
+        }
+        const next = queue.shift()!;
+        await startPaper(templateKey, next.idea);
+      }
+      if (running.size === 0) break;
+      await Promise.race(running.values());
+      upsertSearchAttributes([{ key: SA.costUsd, value: spentUsd() }]);
+      publish();
+      // Keep history well below Temporal's limits on long campaigns.
+      if (workflowInfo().continueAsNewSuggested && running.size === 0 && queue.length > 0) {
+        await continueAsNew<typeof campaignWorkflow>({
+          ...input,
+          carried: {
             templateKey,
-            idea: next.idea,
-            gpuTaskQueue: input.gpuTaskQueue,
-            settings: s.paper,
+            ranked,
+            outcomes: done,
+            costByStage: ledger.stages(),
+            chosen: chosen.map((c) => c.idea.name),
+            steering: control.steering,
+            skip: [...skip],
+            budgetUsd: ledger.budgetUsd,
+            paused: control.paused,
           },
-        ],
-      });
-      status.papersRunning.push(handle.workflowId);
-      running.set(
-        handle.workflowId,
-        handle.result().then(
-          (o) => void done.push(o),
-          (err: unknown) => void done.push(failedOutcome(handle.workflowId, next.idea, err)),
-        ),
-      );
-    }
-    if (running.size === 0) break;
-    await Promise.race(running.values());
-    for (const [id] of running) {
-      if (done.some((d) => d.paperId === id)) {
-        running.delete(id);
-        status.papersRunning = status.papersRunning.filter((x) => x !== id);
+        });
       }
     }
-    status.papersDone = done.length;
-    // Keep history well below Temporal's limits on long campaigns.
-    if (workflowInfo().continueAsNewSuggested && running.size === 0 && queue.length > 0) {
-      await continueAsNew<typeof campaignWorkflow>({
-        ...input,
-        carried: { templateKey, ranked, outcomes: done, costByStage: ledger.stages() },
-      });
-    }
+    // A cancel that arrived while the last papers ran: they ended `cancelled`; so does the campaign.
+    control.throwIfCancelled();
+    return stoppedForBudget
+      ? finish('over-budget', `budget of $${ledger.budgetUsd} reached after ${done.length} paper(s)`)
+      : finish('completed');
   }
-  return stoppedForBudget
-    ? finish('over-budget', ranked, done, `budget of $${s.budgetUsd} reached after ${done.length} paper(s)`)
-    : finish('completed', ranked, done);
+
+  async function startPaper(templateKey: string, idea: IdeaSummary): Promise<void> {
+    status.step = `starting the paper on ${idea.name}`;
+    const handle: ChildWorkflowHandle<typeof paperWorkflow> = await startChild(paperWorkflow, {
+      workflowId: `paper-${campaignId}-${idea.name}`.slice(0, 200),
+      args: [
+        {
+          campaignId,
+          template: input.template,
+          templateKey,
+          idea,
+          gpuTaskQueue: input.gpuTaskQueue,
+          settings: s.paper,
+          steering: control.steering,
+          skip: [...skip],
+        },
+      ],
+      typedSearchAttributes: [
+        { key: SA.kind, value: 'paper' },
+        { key: SA.template, value: input.template },
+        { key: SA.campaign, value: campaignId },
+        { key: SA.stage, value: 'baseline' },
+        ...(input.models ? [{ key: SA.models, value: input.models }] : []),
+      ],
+      memo: { ideaTitle: idea.title },
+      staticSummary: `Paper: ${idea.title}`.slice(0, 400),
+      staticDetails: `Idea \`${idea.name}\` of campaign \`${campaignId}\` (template ${input.template}). Scores: interestingness ${idea.interestingness}, feasibility ${idea.feasibility}, novelty ${idea.novelty}.`,
+    });
+    const id = handle.workflowId;
+    running.set(
+      id,
+      handle
+        .result()
+        .then(
+          (o) => void done.push(o),
+          (err: unknown) => void done.push(failedOutcome(id, idea, err)),
+        )
+        .finally(() => {
+          running.delete(id);
+          publish();
+        }),
+    );
+    publish();
+  }
 
   // ------------------------------------------------------------------ stages
 
@@ -218,19 +399,30 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignOu
     let archiveKey = initialArchiveKey;
     const ideas: IdeaSummary[] = [];
     for (let index = 1; index <= s.ideas && !ledger.overBudget; index++) {
-      status.step = `idea ${index}/${s.ideas}`;
-      const gen = await main.generateIdea({ campaignId, templateKey: tKey, index, archiveKey, steering });
+      const gen = await call(`idea ${index}/${s.ideas}: generate`, 'generateIdea', {
+        campaignId,
+        templateKey: tKey,
+        index,
+        archiveKey,
+        steering: control.notes,
+      });
       ledger.record('ideation', gen.spend);
       if (!gen.idea) continue;
       let idea = gen.idea;
       for (let round = 1; round <= s.ideaReflections; round++) {
-        status.step = `idea ${index} reflection ${round}`;
-        const r = await main.reflectIdea({ campaignId, templateKey: tKey, index, round, idea, steering });
+        const r = await call(`idea ${index} reflection ${round}`, 'reflectIdea', {
+          campaignId,
+          templateKey: tKey,
+          index,
+          round,
+          idea,
+          steering: control.notes,
+        });
         ledger.record('ideation', r.spend);
         idea = r.idea;
         if (r.done) break;
       }
-      const archived = await main.archiveIdea({ campaignId, archiveKey, idea });
+      const archived = await call(`idea ${index}: archive`, 'archiveIdea', { campaignId, archiveKey, idea });
       archiveKey = archived.archiveKey;
       if (!archived.duplicateOf) ideas.push(idea);
       status.ideas = ideas.length;
@@ -244,8 +436,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignOu
       let novel = false;
       let historyKey: string | undefined;
       for (let round = 1; round <= s.noveltyRounds && !ledger.overBudget; round++) {
-        status.step = `novelty of ${idea.name}: round ${round}`;
-        const r = await main.noveltyRound({
+        const r = await call(`novelty of ${idea.name}: round ${round}`, 'noveltyRound', {
           campaignId,
           idea,
           round,

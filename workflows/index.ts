@@ -1,10 +1,11 @@
 // Every workflow the workers serve. Workflow code is deterministic: no I/O, only activity types.
 export { healthCheckWorkflow } from './health';
 export type { HealthCheckInput, HealthCheckResult } from './health';
-export { campaignWorkflow, campaignStatusQuery, approveIdeasSignal, rankIdeas } from './campaign';
-export type { CampaignInput, CampaignOutcome, CampaignStatus, RankedIdea } from './campaign';
-export { paperWorkflow, paperStatusQuery } from './paper';
-export type { PaperInput, PaperOutcome, PaperStatus } from './paper';
+export { campaignWorkflow, rankIdeas } from './campaign';
+export type { CampaignInput, CampaignOutcome, RankedIdea } from './campaign';
+export { paperWorkflow } from './paper';
+export * from './messages';
+export type { PaperInput, PaperOutcome } from './paper';
 export { DEFAULT_CAMPAIGN_SETTINGS, DEFAULT_PAPER_SETTINGS } from './settings';
 export type { CampaignSettings, PaperSettings } from './settings';
 export { llmProbeWorkflow } from './llm-probe';

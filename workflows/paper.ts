@@ -6,13 +6,29 @@
 import {
   ActivityFailure,
   ApplicationFailure,
-  defineQuery,
+  isCancellation,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
+  upsertSearchAttributes,
   workflowInfo,
+  type ActivityOptions,
 } from '@temporalio/workflow';
-import { Ledger, type Spend } from './ledger';
+import { SA } from '../lib/search-attributes';
 import type { ExperimentFailureDetails, RunExperimentResult } from '../activities/experiments';
+import { Control, Stopped } from './control';
+import { Ledger, type Spend } from './ledger';
+import {
+  artifactsQuery,
+  paperStatusQuery,
+  PAPER_STAGES,
+  SKIPPABLE_STAGES,
+  skipStageUpdate,
+  type PaperStage,
+  type PaperStatus,
+  type SkippableStage,
+  type SteeringNote,
+} from './messages';
 import type { ExperimentRunResult, GpuPorts, IdeaSummary, MainPorts, WorkspaceKey } from './ports';
 import { SECTIONS, type PaperSettings } from './settings';
 
@@ -24,21 +40,29 @@ export interface PaperInput {
   idea: IdeaSummary;
   gpuTaskQueue: string;
   settings: PaperSettings;
+  /** Steering notes the campaign had received before this paper started. */
+  steering?: SteeringNote[];
+  /** Stages skipped for every paper of the campaign (its `skipStage`). */
+  skip?: SkippableStage[];
 }
 
-export type PaperStage =
-  'baseline' | 'experiments' | 'plots' | 'writeup' | 'compile' | 'review' | 'improve' | 'done';
+export type { PaperStage, PaperStatus };
 
 export interface PaperOutcome {
   paperId: string;
   idea: IdeaSummary;
-  state: 'completed' | 'over-budget' | 'failed';
+  state: 'completed' | 'over-budget' | 'failed' | 'cancelled';
   /** Why the paper stopped early, in words a person understands. */
   reason?: string;
   pdfKey?: string;
   textKey?: string;
   draftKey?: string;
-  runs: { runName: string; outcome: ExperimentRunResult['outcome']; finalInfoKey?: string }[];
+  runs: {
+    runName: string;
+    outcome: ExperimentRunResult['outcome'];
+    finalInfoKey?: string;
+    logKey?: string;
+  }[];
   review?: {
     overall: number;
     decision: 'Accept' | 'Reject';
@@ -49,139 +73,282 @@ export interface PaperOutcome {
   costByStage: Record<string, Spend>;
 }
 
-export interface PaperStatus {
-  stage: PaperStage;
-  step: string;
-  runsDone: number;
-  maxRuns: number;
-  costUsd: number;
-  budgetUsd: number;
-  lastError?: string;
-}
+export { paperStatusQuery };
 
-export const paperStatusQuery = defineQuery<PaperStatus>('status');
-
-const main = proxyActivities<MainPorts>({
+export const MAIN_ACTIVITY_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '15 minutes',
   heartbeatTimeout: '2 minutes',
   retry: {
     initialInterval: '2 seconds',
     backoffCoefficient: 2,
     maximumInterval: '2 minutes',
-    maximumAttempts: 6,
+    maximumAttempts: 8,
   },
-});
+};
+
+/** Where each skippable stage sits in the paper, to refuse skipping one that is over. */
+const SKIP_POSITION: Record<SkippableStage, PaperStage> = {
+  experiments: 'experiments',
+  plots: 'plots',
+  citations: 'writeup',
+  review: 'review',
+  improve: 'improve',
+};
 
 export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
   const paperId = workflowInfo().workflowId;
   const s = input.settings;
   const ledger = new Ledger(s.budgetUsd);
-  const status: PaperStatus = {
-    stage: 'baseline',
+  const skip = new Set<SkippableStage>(input.skip ?? []);
+  const runs: PaperOutcome['runs'] = [];
+  const artifacts: Record<string, string> = {};
+  const status = {
+    stage: 'baseline' as PaperStage,
     step: 'start',
     runsDone: 0,
-    maxRuns: s.maxRuns,
-    costUsd: 0,
-    budgetUsd: s.budgetUsd,
+    run: undefined as number | undefined,
+    attempt: undefined as number | undefined,
+    lastError: undefined as string | undefined,
   };
-  setHandler(paperStatusQuery, () => ({ ...status, costUsd: ledger.total.costUsd }));
-  const steering: string[] = [];
-  const runs: PaperOutcome['runs'] = [];
+  const control = new Control(
+    ledger,
+    { changed: () => publish(), stage: () => status.stage },
+    input.steering,
+  );
+  const snapshot = (): PaperStatus => ({
+    kind: 'paper',
+    ...status,
+    maxRuns: s.maxRuns,
+    costUsd: ledger.total.costUsd,
+    budgetUsd: ledger.budgetUsd,
+    paused: control.paused,
+    cancelling: control.cancelling,
+    skipped: [...skip],
+    steering: control.steering,
+    ideaTitle: input.idea.title,
+  });
+  setHandler(paperStatusQuery, snapshot);
+  setHandler(artifactsQuery, () => ({ keys: { ...artifacts } }));
+  setHandler(
+    skipStageUpdate,
+    (stage) => {
+      skip.add(stage);
+      publish();
+      return { skipped: stage, note: `${stage} will be skipped from the next step on` };
+    },
+    {
+      validator: (stage: SkippableStage) => {
+        if (!SKIPPABLE_STAGES.includes(stage))
+          throw new Error(`cannot skip "${String(stage)}"; skippable: ${SKIPPABLE_STAGES.join(', ')}`);
+        if (PAPER_STAGES.indexOf(status.stage) > PAPER_STAGES.indexOf(SKIP_POSITION[stage]))
+          throw new Error(`the paper is already past ${stage} (now in ${status.stage})`);
+      },
+    },
+  );
 
-  const gpu = proxyActivities<GpuPorts>({
-    taskQueue: input.gpuTaskQueue,
-    startToCloseTimeout: '3 hours',
-    heartbeatTimeout: '2 minutes',
-    retry: { initialInterval: '5 seconds', maximumAttempts: 5 },
-  });
+  /** The short markdown the Web UI shows as this workflow's current details. */
+  function publish(): void {
+    const st = snapshot();
+    const lines = [
+      `**${input.idea.title}**`,
+      `Stage: **${st.stage}** — ${st.step}`,
+      `Runs: ${st.runsDone}/${st.maxRuns} · Cost: $${st.costUsd.toFixed(4)} of $${st.budgetUsd}`,
+    ];
+    if (st.paused) lines.push(`⏸ Paused${control.pauseReason ? `: ${control.pauseReason}` : ''}`);
+    if (st.cancelling) lines.push(`Cancelling: ${control.cancelReason}`);
+    if (st.skipped.length) lines.push(`Skipping: ${st.skipped.join(', ')}`);
+    if (st.lastError) lines.push(`Last error: ${st.lastError.slice(0, 200)}`);
+    for (const n of st.steering.slice(-3)) lines.push(`Steer (${n.at}): ${n.text.slice(0, 200)}`);
+    setCurrentDetails(lines.join('\n\n'));
+  }
+
+  /**
+   * Every activity starts here: the step is shown, the operator's gate is passed, and the
+   * activity carries a summary ("experiments · run 3 attempt 2: train") for the Web UI.
+   */
+  async function call<K extends keyof MainPorts>(
+    step: string,
+    name: K,
+    arg: Parameters<MainPorts[K]>[0],
+  ): Promise<Awaited<ReturnType<MainPorts[K]>>> {
+    await beforeActivity(step);
+    const fn = proxyActivities<MainPorts>({ ...MAIN_ACTIVITY_OPTIONS, summary: `${status.stage} · ${step}` })[
+      name
+    ] as (a: typeof arg) => Promise<Awaited<ReturnType<MainPorts[K]>>>;
+    return fn(arg);
+  }
+  async function callGpu<K extends keyof GpuPorts>(
+    step: string,
+    name: K,
+    arg: Parameters<GpuPorts[K]>[0],
+  ): Promise<Awaited<ReturnType<GpuPorts[K]>>> {
+    await beforeActivity(step);
+    const fn = proxyActivities<GpuPorts>({
+      taskQueue: input.gpuTaskQueue,
+      startToCloseTimeout: '3 hours',
+      heartbeatTimeout: '2 minutes',
+      retry: { initialInterval: '5 seconds', maximumAttempts: 5 },
+      summary: `${status.stage} · ${step}`,
+    })[name] as (a: typeof arg) => Promise<Awaited<ReturnType<GpuPorts[K]>>>;
+    return fn(arg);
+  }
+  async function beforeActivity(step: string): Promise<void> {
+    status.step = step;
+    publish();
+    await control.gate();
+  }
+
   const spent = (stage: PaperStage, step: { spend: Spend }) => ledger.record(stage, step.spend);
-  const outcome = (state: PaperOutcome['state'], extra: Partial<PaperOutcome> = {}): PaperOutcome => ({
-    paperId,
-    idea: input.idea,
-    state,
-    runs,
-    cost: ledger.total,
-    costByStage: ledger.stages(),
-    ...extra,
-  });
+  const outcome = (state: PaperOutcome['state'], extra: Partial<PaperOutcome> = {}): PaperOutcome => {
+    status.step = state;
+    upsertSearchAttributes([
+      { key: SA.stage, value: state === 'completed' ? 'done' : state },
+      { key: SA.costUsd, value: ledger.total.costUsd },
+    ]);
+    publish();
+    return {
+      paperId,
+      idea: input.idea,
+      state,
+      runs,
+      cost: ledger.total,
+      costByStage: ledger.stages(),
+      ...extra,
+    };
+  };
   /** Budget is checked between stages: what runs, finishes; nothing new starts. */
   const enter = (stage: PaperStage): boolean => {
     status.stage = stage;
     status.step = 'start';
+    upsertSearchAttributes([
+      { key: SA.stage, value: stage },
+      { key: SA.costUsd, value: ledger.total.costUsd },
+    ]);
+    publish();
     return !ledger.overBudget;
   };
   const overBudget = () =>
     outcome('over-budget', {
-      reason: `budget of $${s.budgetUsd} reached at stage ${status.stage} (spent $${ledger.total.costUsd.toFixed(4)})`,
+      reason: `budget of $${ledger.budgetUsd} reached at stage ${status.stage} (spent $${ledger.total.costUsd.toFixed(4)})`,
     });
 
-  // ---- baseline
-  let { workspace } = await main.prepareWorkspace({
-    paperId,
-    templateKey: input.templateKey,
-    idea: input.idea,
-  });
-  status.step = 'run 0 (baseline): train';
-  const baseline = await experiment(
-    () => gpu.runBaseline({ templateName: input.template, workspace, fast: s.fast }),
-    'run_0',
-  );
-  runs.push({ runName: 'run_0', outcome: baseline.outcome, finalInfoKey: baseline.finalInfoKey });
-  if (baseline.outcome !== 'ok') {
-    return outcome('failed', {
-      reason: `the template's own baseline run failed (${baseline.outcome}): ${baseline.stderrTail.slice(-400)} (log ${baseline.logKey})`,
-    });
-  }
-  workspace = (await main.recordRun({ paperId, idea: input.idea, run: 0, workspace, result: baseline }))
-    .workspace;
-
-  // ---- experiments
-  if (!enter('experiments')) return overBudget();
-  workspace = await experiments();
-
-  // ---- plots
-  if (!enter('plots')) return overBudget();
-  workspace = await plots(workspace);
-
-  // ---- write-up
-  if (!enter('writeup')) return overBudget();
-  let draftKey = await writeUp(workspace);
-
-  // ---- compile
-  if (!enter('compile')) return overBudget();
-  let compiled = await compile(draftKey);
-  draftKey = compiled.draftKey;
-  if (!compiled.pdfKey || !compiled.textKey) {
-    return outcome('failed', {
-      draftKey,
-      reason: `LaTeX did not compile after ${s.compileRounds} fix rounds: ${compiled.feedback.slice(0, 400)}`,
-    });
-  }
-
-  // ---- review
-  if (!enter('review')) return overBudget();
-  let review = await reviewRound('initial', compiled.textKey);
-
-  // ---- improvement round (optional; it needs a review to work from)
-  if (s.improve && review && enter('improve')) {
-    const revised = await main.revisePaper({ paperId, draftKey, workspace, metaKey: review.metaKey });
-    spent('improve', revised);
-    const recompiled = await compile(revised.draftKey);
-    if (recompiled.pdfKey && recompiled.textKey) {
-      compiled = recompiled;
-      draftKey = recompiled.draftKey;
-      review = (await reviewRound('improved', recompiled.textKey)) ?? review;
+  try {
+    return await stages();
+  } catch (err) {
+    // A cancel (ours, or Temporal's) and an activity that ran out of retries end the paper with a
+    // final state that keeps its cost and artifacts; anything else is a bug and fails the task.
+    if (err instanceof Stopped || isCancellation(err)) {
+      const reason = err instanceof Stopped ? err.reason : 'cancelled through Temporal';
+      return outcome('cancelled', { reason: `${reason} (stopped before ${status.stage}: ${status.step})` });
     }
+    if (err instanceof ActivityFailure) {
+      const cause = err.cause instanceof Error ? err.cause.message : err.message;
+      return outcome('failed', { reason: `${status.stage} (${status.step}) failed: ${cause}` });
+    }
+    throw err;
   }
-  status.stage = 'done';
-  return outcome('completed', {
-    pdfKey: compiled.pdfKey,
-    textKey: compiled.textKey,
-    draftKey,
-    review,
-    // The paper and its PDF stand; only its scores are missing.
-    reason: review ? undefined : `no valid review among ${s.reviewers}: the paper is unscored`,
-  });
+
+  async function stages(): Promise<PaperOutcome> {
+    // ---- baseline
+    enter('baseline');
+    let { workspace } = await call('prepare workspace', 'prepareWorkspace', {
+      paperId,
+      templateKey: input.templateKey,
+      idea: input.idea,
+    });
+    artifacts.workspace = workspace;
+    status.run = 0;
+    const baseline = await experiment(
+      () =>
+        callGpu('run 0 (baseline): train', 'runBaseline', {
+          templateName: input.template,
+          workspace,
+          fast: s.fast,
+        }),
+      'run_0',
+    );
+    noteRun(baseline);
+    if (baseline.outcome !== 'ok') {
+      return outcome('failed', {
+        reason: `the template's own baseline run failed (${baseline.outcome}): ${baseline.stderrTail.slice(-400)} (log ${baseline.logKey})`,
+      });
+    }
+    workspace = (
+      await call('run 0 (baseline): notes', 'recordRun', {
+        paperId,
+        idea: input.idea,
+        run: 0,
+        workspace,
+        result: baseline,
+      })
+    ).workspace;
+
+    // ---- experiments
+    if (!enter('experiments')) return overBudget();
+    workspace = await experiments(workspace);
+    status.run = status.attempt = undefined;
+
+    // ---- plots
+    if (!enter('plots')) return overBudget();
+    if (!skip.has('plots')) workspace = await plots(workspace);
+    artifacts.workspace = workspace;
+
+    // ---- write-up
+    if (!enter('writeup')) return overBudget();
+    let draftKey = await writeUp(workspace);
+
+    // ---- compile
+    if (!enter('compile')) return overBudget();
+    let compiled = await compile(draftKey, workspace);
+    draftKey = compiled.draftKey;
+    if (!compiled.pdfKey || !compiled.textKey) {
+      return outcome('failed', {
+        draftKey,
+        reason: `LaTeX did not compile after ${s.compileRounds} fix rounds: ${compiled.feedback.slice(0, 400)}`,
+      });
+    }
+
+    // ---- review
+    if (!enter('review')) return overBudget();
+    let review = skip.has('review') ? undefined : await reviewRound('initial', compiled.textKey);
+
+    // ---- improvement round (optional; it needs a review to work from)
+    if (s.improve && review && !skip.has('improve') && enter('improve')) {
+      const revised = await call('revise from the review', 'revisePaper', {
+        paperId,
+        draftKey,
+        workspace,
+        metaKey: review.metaKey,
+      });
+      spent('improve', revised);
+      const recompiled = await compile(revised.draftKey, workspace);
+      if (recompiled.pdfKey && recompiled.textKey) {
+        compiled = recompiled;
+        draftKey = recompiled.draftKey;
+        if (!skip.has('review')) review = (await reviewRound('improved', recompiled.textKey)) ?? review;
+      }
+    }
+    status.stage = 'done';
+    return outcome('completed', {
+      pdfKey: compiled.pdfKey,
+      textKey: compiled.textKey,
+      draftKey,
+      review,
+      // The paper and its PDF stand; only its scores are missing.
+      reason: review
+        ? undefined
+        : skip.has('review')
+          ? 'review skipped by an operator: the paper is unscored'
+          : `no valid review among ${s.reviewers}: the paper is unscored`,
+    });
+  }
+
+  function noteRun(r: ExperimentRunResult): void {
+    if (r.logKey) artifacts[`${r.runName}/log`] = r.logKey;
+    if (r.outcome !== 'ok') return;
+    runs.push({ runName: r.runName, outcome: r.outcome, finalInfoKey: r.finalInfoKey, logKey: r.logKey });
+    if (r.finalInfoKey) artifacts[`${r.runName}/final_info`] = r.finalInfoKey;
+  }
 
   // ------------------------------------------------------------------ stages
 
@@ -225,15 +392,17 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
     }
   }
 
-  async function experiments(): Promise<WorkspaceKey> {
-    let ws = workspace;
+  async function experiments(start: WorkspaceKey): Promise<WorkspaceKey> {
+    let ws = start;
     for (let run = 1; run <= s.maxRuns; run++) {
-      if (ledger.overBudget) break;
+      if (ledger.overBudget || skip.has('experiments')) break;
+      status.run = run;
       let feedback: string | undefined;
       let succeeded = false;
       for (let attempt = 1; attempt <= s.maxRunAttempts && !succeeded; attempt++) {
-        status.step = `run ${run} attempt ${attempt}: edit`;
-        const edit = await main.planEdit({
+        if (skip.has('experiments')) return ws;
+        status.attempt = attempt;
+        const edit = await call(`run ${run} attempt ${attempt}: edit`, 'planEdit', {
           paperId,
           idea: input.idea,
           run,
@@ -241,7 +410,7 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
           attempt,
           workspace: ws,
           feedback,
-          steering,
+          steering: control.notes,
         });
         spent('experiments', edit);
         if (edit.status === 'done') return ws;
@@ -249,10 +418,9 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
           feedback = edit.feedback;
           continue;
         }
-        status.step = `run ${run} attempt ${attempt}: train`;
         const result = await experiment(
           () =>
-            gpu.runExperiment({
+            callGpu(`run ${run} attempt ${attempt}: train`, 'runExperiment', {
               paperId,
               runName: `run_${run}`,
               templateName: input.template,
@@ -262,7 +430,7 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
           `run_${run}`,
         );
         if (result.outcome === 'ok') {
-          const noted = await main.recordRun({
+          const noted = await call(`run ${run}: notes`, 'recordRun', {
             paperId,
             idea: input.idea,
             run,
@@ -271,10 +439,11 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
           });
           spent('experiments', noted);
           ws = noted.workspace;
-          runs.push({ runName: result.runName, outcome: result.outcome, finalInfoKey: result.finalInfoKey });
+          noteRun(result);
           status.runsDone = run;
           succeeded = true;
         } else {
+          noteRun(result);
           feedback = `Run ${run} ended "${result.outcome}". The end of its error output:\n${result.stderrTail}`;
           status.lastError = feedback.slice(0, 300);
         }
@@ -287,17 +456,28 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
   async function plots(ws: WorkspaceKey): Promise<WorkspaceKey> {
     const runNames = runs.filter((r) => r.outcome === 'ok').map((r) => r.runName);
     let feedback: string | undefined;
-    for (let attempt = 1; attempt <= s.maxPlotAttempts; attempt++) {
-      status.step = `plot attempt ${attempt}`;
-      const edit = await main.editPlot({ paperId, attempt, workspace: ws, runNames, feedback });
+    for (let attempt = 1; attempt <= s.maxPlotAttempts && !skip.has('plots'); attempt++) {
+      const edit = await call(`plot attempt ${attempt}: edit plot.py`, 'editPlot', {
+        paperId,
+        attempt,
+        workspace: ws,
+        runNames,
+        feedback,
+      });
       spent('plots', edit);
       if (edit.status === 'edit-failed') {
         feedback = edit.feedback;
         continue;
       }
-      const plotted = await main.runPlot({ paperId, attempt, workspace: edit.workspace, runNames });
+      const plotted = await call(`plot attempt ${attempt}: run plot.py`, 'runPlot', {
+        paperId,
+        attempt,
+        workspace: edit.workspace,
+        runNames,
+      });
       if (plotted.ok) {
-        const described = await main.describeFigures({
+        plotted.figureKeys.forEach((k, i) => (artifacts[`figure/${i + 1}`] = k));
+        const described = await call('describe the figures', 'describeFigures', {
           paperId,
           workspace: edit.workspace,
           figureKeys: plotted.figureKeys,
@@ -314,52 +494,41 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
 
   async function writeUp(ws: WorkspaceKey): Promise<string> {
     let draft = '';
+    const write = async (section: string, phase: 'draft' | 'refine', step: string) => {
+      const written = await call(step, 'writeSection', {
+        paperId,
+        section,
+        phase,
+        workspace: ws,
+        draftKey: draft,
+        steering: control.notes,
+      });
+      spent('writeup', written);
+      draft = written.draftKey;
+      artifacts.draft = draft;
+    };
     for (const section of SECTIONS.filter((x) => x !== 'related_work')) {
-      for (const phase of ['draft', 'refine'] as const) {
-        status.step = `${section}: ${phase}`;
-        const written = await main.writeSection({
-          paperId,
-          section,
-          phase,
-          workspace: ws,
-          draftKey: draft,
-          steering,
-        });
-        spent('writeup', written);
-        draft = written.draftKey;
-      }
+      await write(section, 'draft', `${section}: draft`);
+      // The quick profile refines only the results, where the numbers are checked against the runs.
+      if (s.refineSections || section === 'results') await write(section, 'refine', `${section}: refine`);
     }
-    for (let round = 1; round <= s.citationRounds; round++) {
-      status.step = `citations round ${round}`;
-      const cited = await main.citationRound({ paperId, round, draftKey: draft });
+    for (let round = 1; round <= s.citationRounds && !skip.has('citations'); round++) {
+      const cited = await call(`citations round ${round}`, 'citationRound', {
+        paperId,
+        round,
+        draftKey: draft,
+      });
       spent('writeup', cited);
       draft = cited.draftKey;
+      artifacts.draft = draft;
       if (cited.done) break;
     }
-    status.step = 'related work';
-    const related = await main.writeSection({
-      paperId,
-      section: 'related_work',
-      phase: 'draft',
-      workspace: ws,
-      draftKey: draft,
-      steering,
-    });
-    spent('writeup', related);
-    status.step = 'final refinement';
-    const final = await main.writeSection({
-      paperId,
-      section: 'all',
-      phase: 'refine',
-      workspace: ws,
-      draftKey: related.draftKey,
-      steering,
-    });
-    spent('writeup', final);
-    return final.draftKey;
+    await write('related_work', 'draft', 'related work');
+    if (s.refineSections) await write('all', 'refine', 'final refinement');
+    return draft;
   }
 
-  async function compile(startDraft: string) {
+  async function compile(startDraft: string, ws: WorkspaceKey) {
     let draft = startDraft;
     let last = {
       ok: false,
@@ -368,20 +537,28 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
       textKey: undefined as string | undefined,
     };
     for (let round = 1; round <= s.compileRounds; round++) {
-      status.step = `compile round ${round}`;
-      const res = await main.compilePaper({ paperId, round, draftKey: draft, workspace });
-      last = { ok: res.ok, feedback: res.feedback, pdfKey: res.pdfKey, textKey: res.textKey };
-      if (res.ok && !res.feedback) break;
-      if (round === s.compileRounds) break;
-      const fixed = await main.fixLatex({
+      const res = await call(`compile round ${round}`, 'compilePaper', {
         paperId,
         round,
         draftKey: draft,
-        workspace,
+        workspace: ws,
+      });
+      last = { ok: res.ok, feedback: res.feedback, pdfKey: res.pdfKey, textKey: res.textKey };
+      artifacts['compile/log'] = res.logKey;
+      if (res.pdfKey) artifacts.pdf = res.pdfKey;
+      if (res.textKey) artifacts.text = res.textKey;
+      if (res.ok && !res.feedback) break;
+      if (round === s.compileRounds) break;
+      const fixed = await call(`compile round ${round}: fix LaTeX`, 'fixLatex', {
+        paperId,
+        round,
+        draftKey: draft,
+        workspace: ws,
         feedback: res.feedback,
       });
       spent('compile', fixed);
       draft = fixed.draftKey;
+      artifacts.draft = draft;
     }
     return { ...last, draftKey: draft };
   }
@@ -389,8 +566,7 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
   async function reviewRound(round: string, textKey: string) {
     const reviewKeys: string[] = [];
     for (let reviewer = 1; reviewer <= s.reviewers; reviewer++) {
-      status.step = `${round} review ${reviewer}/${s.reviewers}`;
-      const r = await main.reviewPaper({
+      const r = await call(`${round} review ${reviewer}/${s.reviewers}`, 'reviewPaper', {
         paperId,
         round,
         reviewer,
@@ -398,12 +574,24 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
         reflections: s.reviewReflections,
       });
       spent('review', r);
-      if (r.reviewKey) reviewKeys.push(r.reviewKey);
+      if (r.reviewKey) {
+        reviewKeys.push(r.reviewKey);
+        artifacts[`review/${round}/${reviewer}`] = r.reviewKey;
+      }
     }
     if (reviewKeys.length === 0) return undefined;
-    status.step = `${round} meta-review`;
-    const meta = await main.metaReview({ paperId, round, reviewKeys, threshold: s.decisionThreshold });
+    const meta = await call(`${round} meta-review`, 'metaReview', {
+      paperId,
+      round,
+      reviewKeys,
+      threshold: s.decisionThreshold,
+    });
     spent('review', meta);
+    artifacts[`review/${round}/meta`] = meta.metaKey;
+    upsertSearchAttributes([
+      { key: SA.score, value: meta.overall },
+      { key: SA.decision, value: meta.decision },
+    ]);
     return { overall: meta.overall, decision: meta.decision, scores: meta.scores, metaKey: meta.metaKey };
   }
 }

@@ -5,6 +5,12 @@ export interface PaperSettings {
   /** Attempts per run (edit + run + fix). */
   maxRunAttempts: number;
   maxPlotAttempts: number;
+  /**
+   * Refine every section and the whole paper once more (the AI Scientist's passes). When false
+   * (the quick profile), only the results section is refined: that is where the numbers are
+   * checked against the runs.
+   */
+  refineSections: boolean;
   /** Related-work citation rounds. */
   citationRounds: number;
   compileRounds: number;
@@ -38,6 +44,7 @@ export const DEFAULT_PAPER_SETTINGS: PaperSettings = {
   maxRuns: 5,
   maxRunAttempts: 4,
   maxPlotAttempts: 4,
+  refineSections: true,
   citationRounds: 20,
   compileRounds: 5,
   reviewers: 5,

@@ -26,6 +26,10 @@ export interface FakeScript {
   overall?: number;
   /** Every review comes back unusable. */
   noValidReviews?: boolean;
+  /** Awaited before every stub activity runs: a test can hold the workflow at a chosen step. */
+  before?: (activity: string, input: unknown) => Promise<void>;
+  /** Activities that fail non-retryably (as a bad configuration would). */
+  failing?: string[];
 }
 
 export function fakePorts(script: FakeScript = {}) {
@@ -226,5 +230,19 @@ export function fakePorts(script: FakeScript = {}) {
       return result(i.runName);
     },
   };
+  for (const ports of [main, gpu] as Record<string, (i: unknown) => Promise<unknown>>[]) {
+    for (const [name, fn] of Object.entries(ports)) {
+      ports[name] = async (i: unknown) => {
+        await script.before?.(name, i);
+        if (script.failing?.includes(name))
+          throw ApplicationFailure.create({
+            type: 'ConfigError',
+            message: `${name}: no such model`,
+            nonRetryable: true,
+          });
+        return fn(i);
+      };
+    }
+  }
   return { main, gpu, calls, count: (name: string) => calls.filter((c) => c.name === name).length };
 }
