@@ -1,20 +1,33 @@
 /**
- * Runs every bench in turn (`npm run bench`). Add a bench by adding its module to BENCHES:
- * each exports `main()`.
+ * Runs the benches (`npm run bench`: every one in turn; `npm run bench -- dispatch`: one by name,
+ * the arguments after its name go to it, e.g. `npm run bench -- gpu-slots 4x2 1000`). Add a bench
+ * by adding its module to BENCHES: each exports `main(argv)`.
  */
-const BENCHES: { name: string; load: () => Promise<{ main: () => Promise<void> }> }[] = [
+type Bench = { main: (argv?: string[]) => Promise<void> };
+
+const BENCHES: { name: string; load: () => Promise<Bench> }[] = [
   { name: 'sandbox', load: () => import('./sandbox') },
   { name: 'llm', load: () => import('./llm') },
+  { name: 'dispatch', load: () => import('./dispatch') },
+  { name: 'gpu-slots', load: () => import('./gpu-slots') },
+  { name: 'crash', load: () => import('./crash') },
 ];
 
-async function runAll(): Promise<void> {
+async function run(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  if (name !== undefined) {
+    const bench = BENCHES.find((b) => b.name === name);
+    if (!bench) throw new Error(`no bench "${name}"; benches: ${BENCHES.map((b) => b.name).join(', ')}`);
+    await (await bench.load()).main(rest);
+    return;
+  }
   for (const bench of BENCHES) {
     console.log(`\n== bench: ${bench.name} ==`);
-    await (await bench.load()).main();
+    await (await bench.load()).main([]);
   }
 }
 
-runAll().catch((err: unknown) => {
+run(process.argv.slice(2)).catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });

@@ -9,9 +9,10 @@ cd "$ROOT"
 source infra/lib.sh
 
 # Debian packages. TeX Live is split so that papers get natbib, booktabs, algorithms,
-# siunitx and friends without the 4 GB of texlive-full.
+# siunitx and friends without the 4 GB of texlive-full. Chromium drives the browser test of the
+# Temporal Web UI (test/ui) through playwright-core, which downloads no browser of its own.
 APT_PACKAGES=(
-  docker.io debootstrap poppler-utils runsc
+  docker.io debootstrap poppler-utils runsc chromium
   latexmk chktex lmodern
   texlive-latex-base texlive-latex-recommended texlive-latex-extra
   texlive-fonts-recommended texlive-science texlive-bibtex-extra

@@ -18,7 +18,7 @@ import {
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import { SA } from '../lib/search-attributes';
-import { Control, Stopped } from './control';
+import { Control, Stopped, usd } from './control';
 import { Ledger, type Spend } from './ledger';
 import {
   approveIdeasUpdate,
@@ -200,7 +200,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignOu
     const lines = [
       `Campaign on **${input.template}**`,
       `Stage: **${st.stage}** — ${st.step}`,
-      `Ideas: ${st.ideas} · Papers done: ${st.papersDone}, running: ${st.papersRunning.length} · Cost: $${st.costUsd.toFixed(4)} of $${st.budgetUsd}`,
+      `Ideas: ${st.ideas} · Papers done: ${st.papersDone}, running: ${st.papersRunning.length} · Cost: ${usd(st.costUsd)} of ${usd(st.budgetUsd)}`,
     ];
     if (st.awaitingApproval)
       lines.push(`Waiting for approveIdeas: ${st.ranked.map((r) => r.name).join(', ')}`);

@@ -23,6 +23,11 @@ export class Stopped extends Error {
   }
 }
 
+/** USD for the Web UI's markdown, where a bare `$` starts LaTeX math. */
+export function usd(n: number): string {
+  return `\\$${n < 1 ? n.toFixed(4) : n.toFixed(2)}`;
+}
+
 export interface ControlHooks {
   /** Called after any change, e.g. to refresh the workflow's current details. */
   changed(): void;

@@ -16,7 +16,7 @@ import {
 } from '@temporalio/workflow';
 import { SA } from '../lib/search-attributes';
 import type { ExperimentFailureDetails, RunExperimentResult } from '../activities/experiments';
-import { Control, Stopped } from './control';
+import { Control, Stopped, usd } from './control';
 import { Ledger, type Spend } from './ledger';
 import {
   artifactsQuery,
@@ -152,7 +152,7 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
     const lines = [
       `**${input.idea.title}**`,
       `Stage: **${st.stage}** — ${st.step}`,
-      `Runs: ${st.runsDone}/${st.maxRuns} · Cost: $${st.costUsd.toFixed(4)} of $${st.budgetUsd}`,
+      `Runs: ${st.runsDone}/${st.maxRuns} · Cost: ${usd(st.costUsd)} of ${usd(st.budgetUsd)}`,
     ];
     if (st.paused) lines.push(`⏸ Paused${control.pauseReason ? `: ${control.pauseReason}` : ''}`);
     if (st.cancelling) lines.push(`Cancelling: ${control.cancelReason}`);
