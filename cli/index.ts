@@ -1,7 +1,7 @@
 /**
  * `scientist`: the operator's command line (a Temporal client plus a few local checks).
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -11,12 +11,15 @@ import {
   parseEnvFile,
   settingsMarkdown,
 } from '../lib/config';
-import { ensureNamespace } from '../lib/namespace';
-import { formatDoctor, runDoctor } from './doctor';
-import { runHealthCheck } from './health';
-import { reviewPdf } from './review';
-import { downloadPdf, runCampaign, type RunOptions } from './run';
-import { workflowUiUrl } from '../lib/temporal';
+import { workflowUiUrl } from '../lib/temporal-client';
+import { registerOpsCommands } from './ops';
+import { CliError, EXIT, isConnectionError } from './ops-lib';
+import type { RunOptions } from './run';
+
+// The commands that run workers or check services load their (heavy) modules when used, so
+// that the operator commands start quickly.
+const doctorModule = () => import('./doctor');
+const runModule = () => import('./run');
 
 function toInt(v: string): number {
   const n = Number(v);
@@ -24,9 +27,10 @@ function toInt(v: string): number {
   return n;
 }
 
-const program = new Command('scientist').description(
-  'durable-scientist: automated ML research as durable workflows',
-);
+const program = new Command('scientist')
+  .description('durable-scientist: automated ML research as durable workflows')
+  // Usage errors come back to the handler at the end (exit code 2) instead of exiting at once.
+  .exitOverride();
 
 program
   .command('doctor')
@@ -35,6 +39,7 @@ program
   )
   .option('--json', 'machine-readable output')
   .action(async (opts: { json?: boolean }) => {
+    const { formatDoctor, runDoctor } = await doctorModule();
     const results = await runDoctor(loadProcessConfig());
     console.log(opts.json ? JSON.stringify(results, null, 2) : formatDoctor(results));
     process.exitCode = results.every((r) => r.ok) ? 0 : 1;
@@ -46,6 +51,8 @@ program
   .option('--json', 'machine-readable output')
   .action(async (opts: { json?: boolean }) => {
     const config = loadProcessConfig();
+    const { formatDoctor, runDoctor } = await doctorModule();
+    const { runHealthCheck } = await import('./health');
     const doctor = await runDoctor(config);
     if (!opts.json) console.log(formatDoctor(doctor));
     if (!doctor.every((r) => r.ok)) {
@@ -80,6 +87,7 @@ program
   .option('--json', 'machine-readable output')
   .action(async (opts: RunOptions & { out: string; budget?: number }) => {
     const config = loadProcessConfig();
+    const { downloadPdf, runCampaign } = await runModule();
     const { workflowId, outcome } = await runCampaign(config, { ...opts, budgetUsd: opts.budget });
     if (!outcome) return;
     const papers = [];
@@ -136,6 +144,7 @@ program
         json?: boolean;
       },
     ) => {
+      const { reviewPdf } = await import('./review');
       const { workflowId, outcome, meta } = await reviewPdf(loadProcessConfig(), pdf, opts);
       if (opts.json) return console.log(JSON.stringify({ workflowId, ...outcome, meta }, null, 2));
       console.log(
@@ -154,6 +163,7 @@ program
   .command('init-namespace')
   .description('register our search attributes and set retention on the configured namespace (idempotent)')
   .action(async () => {
+    const { ensureNamespace } = await import('../lib/namespace');
     const added = await ensureNamespace(loadProcessConfig());
     console.log(added.length ? `registered: ${added.join(', ')}` : 'search attributes already registered');
   });
@@ -170,7 +180,33 @@ program
     for (const s of describeConfig(process.env, fileEnv)) console.log(`${s.name}=${s.value}  (${s.source})`);
   });
 
+registerOpsCommands(program);
+
+/** Exit codes: 0 ok, 1 error, 2 bad arguments, 3 unknown id, 4 Temporal down, 5 rejected, 6 no worker. */
 program.parseAsync(process.argv).catch((err: unknown) => {
-  console.error(`scientist: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
+  if (err instanceof CommanderError) {
+    // Commander has printed the message (or the help / version, exit code 0).
+    process.exit(err.exitCode === 0 ? 0 : EXIT.usage);
+  }
+  let error = err;
+  if (!(error instanceof CliError) && isConnectionError(error)) {
+    const address = (() => {
+      try {
+        return loadProcessConfig().temporal.address;
+      } catch {
+        return 'the configured address';
+      }
+    })();
+    error = new CliError(
+      `Temporal is not reachable at ${address}; start it with \`npm run services -- up\``,
+      EXIT.unreachable,
+      'unreachable',
+    );
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  const code = error instanceof CliError ? error.exitCode : EXIT.error;
+  if (process.argv.includes('--json'))
+    console.log(JSON.stringify({ error: message, code: error instanceof CliError ? error.code : 'error' }));
+  console.error(`scientist: ${message}`);
+  process.exit(code);
 });

@@ -7,15 +7,24 @@ import { WorkflowIdReusePolicy } from '@temporalio/client';
 import type { Config } from '../lib/config';
 import { S3ArtifactStore } from '../lib/store';
 import { connectClient, installRuntimeLogger, workflowUiUrl } from '../lib/temporal';
+import { SA } from '../lib/search-attributes';
 import {
   DEFAULT_CAMPAIGN_SETTINGS,
   type CampaignInput,
   type CampaignOutcome,
   type CampaignSettings,
-  type CampaignStatus,
-  type PaperStatus,
 } from '../workflows';
+import type { CampaignStatus, PaperStatus } from '../workflows/messages';
 import { createWorker } from '../workers/create-worker';
+import {
+  ChangedLines,
+  LiveBlock,
+  paperLabel,
+  renderBlock,
+  renderLines,
+  type FollowState,
+  type Out,
+} from './progress';
 
 export interface RunOptions {
   template: string;
@@ -38,13 +47,16 @@ export function campaignSettings(o: RunOptions): CampaignSettings {
   const quick: Partial<CampaignSettings> = o.quick
     ? { ideas: 1, ideaReflections: 1, noveltyRounds: 2, papers: 1, parallelism: 1 }
     : {};
+  // Each local-model call costs about a minute on a CPU: drafts are not refined, and a paper that
+  // compiles gets one fix round for its warnings, not two.
   const paperQuick = o.quick
     ? {
         maxRuns: 1,
         maxRunAttempts: 2,
         maxPlotAttempts: 2,
+        refineSections: false,
         citationRounds: 1,
-        compileRounds: 3,
+        compileRounds: 2,
         reviewers: 2,
         reviewReflections: 0,
       }
@@ -65,6 +77,12 @@ export function campaignSettings(o: RunOptions): CampaignSettings {
   };
 }
 
+/** The model configuration in one searchable line, e.g. `default=local:smollm2 review=openai:gpt-4o`. */
+export function modelsLabel(config: Config): string {
+  const roles = Object.entries(config.llm.roles).filter(([, v]) => v);
+  return [`default=${config.llm.default}`, ...roles.map(([k, v]) => `${k}=${v}`)].join(' ').slice(0, 250);
+}
+
 function slug(s: string): string {
   return s
     .toLowerCase()
@@ -81,10 +99,12 @@ export async function runCampaign(
   const client = await connectClient(config);
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
   const workflowId = `campaign-${o.template}-${slug(o.name ?? stamp)}`;
+  const models = modelsLabel(config);
   const input: CampaignInput = {
     template: o.template,
     gpuTaskQueue: config.temporal.gpuTaskQueue,
     settings: campaignSettings(o),
+    models,
   };
   const workers = o.localWorkers
     ? await Promise.all([
@@ -99,11 +119,24 @@ export async function runCampaign(
       args: [input],
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       staticSummary: `Campaign on template ${o.template}`,
+      staticDetails: `Models: ${models}. Ideas ${input.settings.ideas}, papers ${input.settings.papers}, budget $${input.settings.budgetUsd}.`,
+      typedSearchAttributes: [
+        { key: SA.kind, value: 'campaign' },
+        { key: SA.template, value: o.template },
+        { key: SA.campaign, value: workflowId },
+        { key: SA.models, value: models },
+        { key: SA.stage, value: 'ideation' },
+      ],
     });
     if (!o.json) console.log(`started ${workflowId}\n  ${workflowUiUrl(config, workflowId)}`);
     if (!o.follow && !o.localWorkers) return { workflowId };
     const follow = o.follow ? followProgress(client, workflowId, Boolean(o.json)) : undefined;
-    const run = async () => (await handle.result()) as CampaignOutcome;
+    const run = async () => {
+      const result = (await handle.result()) as CampaignOutcome;
+      // The last look at the papers, while the workers (local ones too) still answer queries.
+      await follow?.stop();
+      return result;
+    };
     let outcome: CampaignOutcome;
     if (workers.length === 2) {
       const [main, gpu] = workers as [(typeof workers)[0], (typeof workers)[0]];
@@ -111,7 +144,6 @@ export async function runCampaign(
     } else {
       outcome = await run();
     }
-    follow?.stop();
     return { workflowId, outcome };
   } finally {
     await Promise.all(workers.map((w) => w.connection.close()));
@@ -119,48 +151,87 @@ export async function runCampaign(
   }
 }
 
-/** Prints a line whenever the campaign's or a running paper's status changes. */
-function followProgress(
+/**
+ * Shows the campaign's and its papers' progress (stage, run, cost, step) until stopped: a block
+ * redrawn in place when `out` is a terminal, a line per change otherwise. Reads only the
+ * workflows' `status` queries (and, for a paper that has ended, its search attributes).
+ */
+export function followProgress(
   client: Awaited<ReturnType<typeof connectClient>>,
   workflowId: string,
   quiet: boolean,
-) {
-  const last = new Map<string, string>();
-  const show = (id: string, line: string) => {
-    if (last.get(id) === line) return;
-    last.set(id, line);
-    if (!quiet) console.log(line);
+  out: Out = process.stdout,
+  everyMs = out.isTTY ? 1000 : 2000,
+): { stop(): Promise<void> } {
+  const state: FollowState = { campaignId: workflowId, papers: [], startedAt: Date.now(), now: Date.now() };
+  const live = out.isTTY ? new LiveBlock(out) : undefined;
+  const plain = new ChangedLines(out);
+  const draw = () => {
+    if (quiet) return;
+    state.now = Date.now();
+    if (live) live.render(renderBlock(state));
+    else plain.render(renderLines(state));
+  };
+  /** Queries with a deadline: a worker that is gone must not stall the display. */
+  const query = <T>(id: string) =>
+    client.connection.withDeadline(Date.now() + 5000, () => client.workflow.getHandle(id).query<T>('status'));
+  const tick = async () => {
+    try {
+      const st = await query<CampaignStatus>(workflowId);
+      state.campaign = st;
+      state.waiting = undefined;
+      for (const id of st.papersRunning)
+        if (!state.papers.some((p) => p.id === id))
+          state.papers.push({ id, label: paperLabel(workflowId, id) });
+      await Promise.all(
+        state.papers
+          .filter((p) => !p.finished)
+          .map(async (p) => {
+            if (st.papersRunning.includes(p.id)) {
+              p.status = await query<PaperStatus>(p.id).catch(() => p.status);
+            } else {
+              const d = await client.workflow
+                .getHandle(p.id)
+                .describe()
+                .catch(() => undefined);
+              const sa = d?.typedSearchAttributes;
+              p.finished = {
+                execution: d ? d.status.name.toLowerCase() : 'ended',
+                stage: sa?.get(SA.stage),
+                score: sa?.get(SA.score),
+                decision: sa?.get(SA.decision),
+                costUsd: sa?.get(SA.costUsd),
+              };
+            }
+          }),
+      );
+    } catch {
+      // The workflow may not have run its first task yet.
+      state.waiting = 'waiting for a worker to answer its status query';
+    }
+    draw();
   };
   let stopped = false;
-  const tick = async () => {
+  let wake: () => void = () => undefined;
+  const loop = (async () => {
     while (!stopped) {
-      try {
-        const st = await client.workflow.getHandle(workflowId).query<CampaignStatus>('status');
-        show(
-          workflowId,
-          `[campaign] ${st.stage}: ${st.step} | ideas ${st.ideas} | papers done ${st.papersDone}, running ${st.papersRunning.length} | $${st.costUsd.toFixed(4)} of $${st.budgetUsd}`,
-        );
-        for (const paperId of st.papersRunning) {
-          const ps = await client.workflow
-            .getHandle(paperId)
-            .query<PaperStatus>('status')
-            .catch(() => undefined);
-          if (ps)
-            show(
-              paperId,
-              `  [paper …${paperId.slice(-24)}] ${ps.stage}: ${ps.step} | runs ${ps.runsDone}/${ps.maxRuns} | $${ps.costUsd.toFixed(4)}`,
-            );
-        }
-      } catch {
-        // The workflow may not have run its first task yet.
-      }
-      await new Promise((r) => setTimeout(r, 2000));
+      await tick();
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, everyMs);
+        wake = () => {
+          clearTimeout(t);
+          r();
+        };
+      });
     }
-  };
-  void tick();
+  })();
   return {
-    stop: () => {
+    /** Stops polling after one last look (bounded), so the display ends on the final state. */
+    async stop() {
       stopped = true;
+      wake();
+      await loop;
+      await Promise.race([tick(), new Promise((r) => setTimeout(r, 3000).unref())]);
     },
   };
 }

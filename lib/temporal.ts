@@ -1,37 +1,13 @@
 /** One way to connect to Temporal, for clients (CLI, tests) and workers alike. */
-import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { Config } from './config';
+import { connectionOptions } from './temporal-client';
 
-function connectionOptions(config: Config) {
-  return {
-    address: config.temporal.address,
-    tls: config.temporal.tls ? {} : undefined,
-    apiKey: config.temporal.apiKey,
-  };
-}
-
-/** A client for starting and talking to workflows. Close `client.connection` when done. */
-export async function connectClient(
-  config: Config,
-  options: { connectTimeoutMs?: number } = {},
-): Promise<Client> {
-  const connection = await Connection.connect({
-    ...connectionOptions(config),
-    connectTimeout: options.connectTimeoutMs ?? 5000,
-  });
-  return new Client({ connection, namespace: config.temporal.namespace });
-}
+export { connectClient, workflowUiUrl } from './temporal-client';
 
 /** The connection a Worker polls on. */
 export function connectWorker(config: Config): Promise<NativeConnection> {
   return NativeConnection.connect(connectionOptions(config));
-}
-
-/** The Web UI page of a workflow. */
-export function workflowUiUrl(config: Config, workflowId: string, runId?: string): string {
-  const base = `${config.temporal.uiUrl}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
-  return runId ? `${base}/${runId}/history` : base;
 }
 
 let runtimeInstalled = false;

@@ -184,7 +184,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignOu
       publish();
       return {
         skipped: stage,
-        note: `papers started from now on skip ${stage}; send skipStage to running papers yourself`,
+        note: `papers started from now on skip ${stage}`,
       };
     },
     {
