@@ -78,11 +78,13 @@ export { paperStatusQuery };
 export const MAIN_ACTIVITY_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '15 minutes',
   heartbeatTimeout: '2 minutes',
+  // Bad input is classified non-retryable (lib/errors.ts); what is retried is transient: an
+  // outage of S3, the LLM API or the sandbox engine. 12 attempts back off over about 23 minutes.
   retry: {
     initialInterval: '2 seconds',
     backoffCoefficient: 2,
-    maximumInterval: '2 minutes',
-    maximumAttempts: 8,
+    maximumInterval: '5 minutes',
+    maximumAttempts: 12,
   },
 };
 
