@@ -116,3 +116,25 @@ test('with no API key, llmCall through Temporal runs on the local model', async 
     await workers.close();
   }
 }, 180_000);
+
+test('a long reply is capped to the room the real tokenizer leaves, not failed by a context shift', async () => {
+  // LaTeX with numbers tokenizes far denser than the chars/3 estimate the prompt is sized with.
+  const small = createLlmClient({
+    config: llmConfig({ SCIENTIST_LLM_LOCAL_CONTEXT_TOKENS: '512' }),
+    log: recordingLogger(),
+  });
+  try {
+    const latex = '$x_{1}^{2} = 0.123$, '.repeat(20);
+    const r = await small.call({
+      role: 'writing',
+      system: 'You write LaTeX.',
+      messages: [{ role: 'user', content: `Continue this list for as long as you can:\n${latex}` }],
+      maxTokens: 640,
+      temperature: 0.7,
+    });
+    expect(r.usage.inputTokens + r.usage.outputTokens).toBeLessThanOrEqual(512);
+    expect(r.text.length).toBeGreaterThan(0);
+  } finally {
+    await small.close();
+  }
+}, 180_000);

@@ -63,6 +63,9 @@ async function grammarFor(schema) {
   return grammars.get(key);
 }
 
+const TEMPLATE_TOKENS = 64;
+const MIN_REPLY_TOKENS = 32;
+
 async function generate(id, req) {
   const controller = new AbortController();
   aborts.set(id, controller);
@@ -81,11 +84,24 @@ async function generate(id, req) {
     const promptTokens = model.tokenize(
       [systemText, ...req.messages.map((m) => m.content)].join('\n'),
     ).length;
+    // The caller sizes prompts with an estimate; the real tokenizer decides. A reply that would
+    // run past the window makes llama.cpp shift context, which fails for a long prompt, so the
+    // reply is capped to the room that is really left (the chat template takes a little too).
+    const contextSize = sequence.context.contextSize;
+    const room = contextSize - promptTokens - TEMPLATE_TOKENS;
+    if (room < MIN_REPLY_TOKENS)
+      throw Object.assign(
+        new Error(
+          `the prompt is ${promptTokens} tokens: no room for a reply in the ${contextSize}-token window`,
+        ),
+        { code: 'context-length' },
+      );
+    const maxTokens = Math.min(req.params.maxTokens, room);
     const grammar = req.jsonSchema ? await grammarFor(req.jsonSchema.schema) : undefined;
     let finishReason = 'stop';
     const text = await session.prompt(last?.content ?? '', {
       grammar,
-      maxTokens: req.params.maxTokens,
+      maxTokens,
       temperature: req.params.temperature ?? 0,
       customStopTriggers: req.params.stop?.length ? req.params.stop : undefined,
       signal: controller.signal,
@@ -96,7 +112,7 @@ async function generate(id, req) {
     const evaluated = after.usedInputTokens - before.usedInputTokens;
     const outputTokens = after.usedOutputTokens - before.usedOutputTokens;
     if (controller.signal.aborted) finishReason = 'aborted';
-    else if (outputTokens >= req.params.maxTokens) finishReason = 'length';
+    else if (outputTokens >= maxTokens) finishReason = 'length';
     parentPort.postMessage({
       type: 'done',
       id,
@@ -150,6 +166,7 @@ parentPort.on('message', async (msg) => {
       type: 'error',
       id: msg.id,
       message: err instanceof Error ? err.message : String(err),
+      code: err?.code,
     });
   }
 });

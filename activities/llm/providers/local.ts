@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { ConfigError, LlmUnavailableError } from '../../../lib/errors';
+import { ConfigError, LlmContextLengthError, LlmUnavailableError } from '../../../lib/errors';
 import type { LlmProvider, LlmUsage, ProviderCallOptions, ProviderRequest, ProviderResult } from '../types';
 
 export interface LocalProviderOptions {
@@ -20,7 +20,7 @@ type EngineMessage =
   | { type: 'text'; id: number; chunk: string }
   | { type: 'done'; id: number; text: string; finishReason: string; usage: LlmUsage }
   | { type: 'count'; id: number; tokens: number }
-  | { type: 'error'; id?: number; message: string }
+  | { type: 'error'; id?: number; message: string; code?: string }
   | { type: 'closed' };
 
 export interface LocalProvider extends LlmProvider {
@@ -90,7 +90,13 @@ export function createLocalProvider(options: LocalProviderOptions): LocalProvide
     try {
       return await new Promise<T>((resolve, reject) => {
         handlers.set(id, (msg) => {
-          if (msg.type === 'error') reject(new LlmUnavailableError(`local model: ${msg.message}`));
+          if (msg.type === 'error')
+            reject(
+              // A prompt too long for the window fails the same way on every retry.
+              msg.code === 'context-length' || /too long prompt/.test(msg.message)
+                ? new LlmContextLengthError(`local model: ${msg.message}`)
+                : new LlmUnavailableError(`local model: ${msg.message}`),
+            );
           else onMessage(msg, resolve, reject);
         });
         w.postMessage(send(id));
