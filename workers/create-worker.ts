@@ -61,6 +61,9 @@ export async function createWorker(
       (role === 'gpu' ? (await discoverGpuSlots(config)).length : undefined),
     // Graceful shutdown: running activities get this long to finish before they are cancelled.
     shutdownGraceTime: '30 seconds',
+    // Heartbeats carry checkpoint keys: without this the SDK holds them back for up to 80 % of
+    // the 2-minute heartbeat timeout, and a run killed in its first minute restarts from step 0.
+    maxHeartbeatThrottleInterval: '5 seconds',
   };
   // Sandboxes a crashed predecessor left behind on this host are removed before we take work.
   await deps.sandbox.reapOrphans();

@@ -19,7 +19,7 @@ import {
 } from '@temporalio/workflow';
 import { SA } from '../lib/search-attributes';
 import { Control, Stopped, usd } from './control';
-import { Ledger, type Spend } from './ledger';
+import { addSpend, Ledger, type Spend } from './ledger';
 import {
   approveIdeasUpdate,
   artifactsQuery,
@@ -245,7 +245,8 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignOu
       template: input.template,
       ideas: ranked ?? [],
       papers: done,
-      cost: { ...ledger.total, costUsd: spentUsd() },
+      // Everything spent: the campaign's own calls and every paper's, tokens and calls too.
+      cost: done.reduce((sum, p) => addSpend(sum, p.cost), ledger.total),
       costByStage: ledger.stages(),
       state,
       reason,

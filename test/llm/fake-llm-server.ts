@@ -3,7 +3,12 @@
  * formats (JSON and SSE streaming, usage with cached tokens, json_schema and forced-tool
  * structured output), so tests and the bench drive the real `openai` and `@anthropic-ai/sdk`
  * clients. Replies are scripted: queue answers or failures (429 + Retry-After, 500, 529, 400
- * context length, 401); when the queue is empty the fallback answers. Records every request.
+ * context length, 401); when the queue is empty the fallback answers. Records every request,
+ * and how its reply ended (completed or cut off by the client) with the usage it carried.
+ *
+ * The fallback may answer asynchronously, so a test can script replies by request content and
+ * hold one back (say, until it has killed the worker that is waiting for it); a text reply may
+ * stream slowly (`chunkDelayMs`), so a client can be killed mid-generation.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,7 +21,15 @@ export interface FakeUsage {
 }
 
 export type FakeReply =
-  | { kind: 'text'; text: string; usage?: Partial<FakeUsage>; finishReason?: string; refusal?: string }
+  | {
+      kind: 'text';
+      text: string;
+      usage?: Partial<FakeUsage>;
+      finishReason?: string;
+      refusal?: string;
+      /** Pause between streamed chunks of this reply (ms); overrides the server's `chunkDelayMs`. */
+      chunkDelayMs?: number;
+    }
   | { kind: 'error'; status: number; retryAfterS?: number; type?: string; code?: string; message?: string }
   /** A stream that starts fine, then carries an error event (streaming requests only). */
   | { kind: 'midstream'; text: string; type: string };
@@ -28,6 +41,15 @@ export interface RecordedRequest {
   body: Record<string, unknown>;
   /** Date.now() when the request arrived. */
   at: number;
+  /**
+   * How the reply ended: `completed` (the whole text reply was written: a provider bills it),
+   * `aborted` (the client went away first), `error` (an error reply); unset while in flight.
+   */
+  outcome?: 'completed' | 'aborted' | 'error';
+  /** Date.now() when the reply ended. */
+  endedAt?: number;
+  /** The usage a text reply carried (what a provider would bill for it). */
+  usage?: FakeUsage;
 }
 
 export const reply = {
@@ -53,8 +75,8 @@ export const reply = {
 export class FakeLlmServer {
   readonly requests: RecordedRequest[] = [];
   private readonly queue: FakeReply[] = [];
-  /** Answers when the queue is empty. */
-  fallback: (req: RecordedRequest) => FakeReply = () => reply.text('ok');
+  /** Answers when the queue is empty; may take its time (a promise). */
+  fallback: (req: RecordedRequest) => FakeReply | Promise<FakeReply> = () => reply.text('ok');
   /** Pause between streamed chunks (ms), to make generations take time. */
   chunkDelayMs = 0;
   /** Characters per streamed chunk. */
@@ -128,11 +150,28 @@ export class FakeLlmServer {
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
     const recorded: RecordedRequest = { api, path, headers: req.headers, body, at: Date.now() };
     this.requests.push(recorded);
-    const answer = this.queue.shift() ?? this.fallback(recorded);
+    let closed = false;
+    res.on('close', () => {
+      closed = true;
+      if (!recorded.outcome) {
+        recorded.outcome = res.writableFinished ? 'completed' : 'aborted';
+        recorded.endedAt = Date.now();
+      }
+    });
+    const answer = this.queue.shift() ?? (await this.fallback(recorded));
     const id = this.nextId++;
-    if (answer.kind === 'error') return this.sendError(res, api, answer);
-    if (answer.kind === 'midstream') return this.sendMidstreamError(res, api, answer);
+    if (closed) return; // the client gave up while the answer was held back
+    if (answer.kind === 'error') {
+      recorded.outcome = 'error';
+      return this.sendError(res, api, answer);
+    }
+    if (answer.kind === 'midstream') {
+      recorded.outcome = 'error';
+      return this.sendMidstreamError(res, api, answer);
+    }
     const usage = this.usageFor(body, answer);
+    recorded.usage = usage;
+    const delay = answer.chunkDelayMs ?? this.chunkDelayMs;
     const model = typeof body.model === 'string' ? body.model : 'unknown';
     if (api === 'openai') {
       res.setHeader('x-request-id', `req_fake_${id}`);
@@ -144,6 +183,7 @@ export class FakeLlmServer {
           answer,
           usage,
           Boolean((body.stream_options as { include_usage?: boolean })?.include_usage),
+          delay,
         );
       else this.sendOpenAi(res, id, model, answer, usage);
     } else {
@@ -152,7 +192,7 @@ export class FakeLlmServer {
         Array.isArray(body.tools) && body.tools.length
           ? String((body.tools[0] as { name: string }).name)
           : undefined;
-      if (body.stream) await this.streamAnthropic(res, id, model, answer, usage, tool);
+      if (body.stream) await this.streamAnthropic(res, id, model, answer, usage, tool, delay);
       else this.sendAnthropic(res, id, model, answer, usage, tool);
     }
   }
@@ -259,7 +299,11 @@ export class FakeLlmServer {
     return out;
   }
 
-  private async sse(res: ServerResponse, events: { event?: string; data: unknown }[]): Promise<void> {
+  private async sse(
+    res: ServerResponse,
+    events: { event?: string; data: unknown }[],
+    chunkDelayMs = this.chunkDelayMs,
+  ): Promise<void> {
     res.writeHead(200, {
       'content-type': 'text/event-stream',
       'cache-control': 'no-cache',
@@ -273,7 +317,7 @@ export class FakeLlmServer {
       res.write(
         `${e.event ? `event: ${e.event}\n` : ''}data: ${typeof e.data === 'string' ? e.data : JSON.stringify(e.data)}\n\n`,
       );
-      if (this.chunkDelayMs > 0) await new Promise((r) => setTimeout(r, this.chunkDelayMs));
+      if (chunkDelayMs > 0) await new Promise((r) => setTimeout(r, chunkDelayMs));
     }
     res.end();
   }
@@ -319,6 +363,7 @@ export class FakeLlmServer {
     a: Extract<FakeReply, { kind: 'text' }>,
     u: FakeUsage,
     includeUsage: boolean,
+    chunkDelayMs?: number,
   ): Promise<void> {
     const base = {
       id: `chatcmpl-${id}`,
@@ -345,7 +390,7 @@ export class FakeLlmServer {
     });
     if (includeUsage) events.push({ data: { ...base, choices: [], usage: this.openAiUsage(u) } });
     events.push({ data: '[DONE]' });
-    await this.sse(res, events);
+    await this.sse(res, events, chunkDelayMs);
   }
 
   private anthropicUsage(u: FakeUsage) {
@@ -390,6 +435,7 @@ export class FakeLlmServer {
     a: Extract<FakeReply, { kind: 'text' }>,
     u: FakeUsage,
     tool?: string,
+    chunkDelayMs?: number,
   ): Promise<void> {
     const usage = this.anthropicUsage(u);
     const events: { event: string; data: unknown }[] = [
@@ -446,6 +492,6 @@ export class FakeLlmServer {
       },
       { event: 'message_stop', data: { type: 'message_stop' } },
     );
-    await this.sse(res, events);
+    await this.sse(res, events, chunkDelayMs);
   }
 }
