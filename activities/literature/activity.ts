@@ -4,12 +4,11 @@
  * so a paper's workflow history stays small however many rounds the model searches.
  */
 import { Context } from '@temporalio/activity';
-import { ArtifactNotFoundError, classified, InvalidInputError } from '../../lib/errors';
+import { classified, InvalidInputError } from '../../lib/errors';
 import { keys } from '../../lib/store';
 import type { ActivityDeps } from '../deps';
-import { mergeBibtex } from './bibtex';
 import { searchPapers } from './search';
-import type { CachedSearch, Paper, ProviderName } from './types';
+import type { Paper, ProviderName } from './types';
 
 export interface SearchLiteratureInput {
   query: string;
@@ -50,25 +49,6 @@ export interface SearchLiteratureResult {
   resultKey: string;
   /** Providers skipped on the way, with why. */
   fallbacks: string[];
-}
-
-export interface CitePapersInput {
-  /** `resultKey` of a searchLiterature result. */
-  resultKey: string;
-  /** The papers the model chose, by their 1-based index in that result. */
-  indices: number[];
-  /** Store key of the paper's references.bib; created when absent, updated in place. */
-  bibKey: string;
-}
-
-export interface CitePapersResult {
-  bibKey: string;
-  /** For each chosen paper, the key to `\cite` (an existing entry's key when it was already there). */
-  cite: { index: number; citeKey: string; title: string }[];
-  /** Keys of entries appended to references.bib by this call. */
-  added: string[];
-  /** Indices outside the result: reported back to the model, not fatal. */
-  invalidIndices: number[];
 }
 
 const TITLE_CHARS = 200;
@@ -153,43 +133,6 @@ export function createLiteratureActivities({
           papers: outcome.papers.map((p, i) => summarizePaper(p, i + 1)),
           resultKey,
           fallbacks: outcome.fallbacks.map((f) => truncate(f, 300)),
-        };
-      });
-    },
-
-    /**
-     * Adds the chosen papers' BibTeX to the paper's references.bib: the model names papers by
-     * number, code inserts the entries. Merging is idempotent (a paper already present is not
-     * added again), so a retried activity leaves the same file behind.
-     */
-    async citePapers(input: CitePapersInput): Promise<CitePapersResult> {
-      return classified(async () => {
-        const result = await store.getJson<Pick<CachedSearch, 'papers'>>(input.resultKey);
-        const valid = [...new Set(input.indices)].filter(
-          (i) => Number.isInteger(i) && i >= 1 && i <= result.papers.length,
-        );
-        const invalidIndices = input.indices.filter((i) => !valid.includes(i));
-        let existing = '';
-        try {
-          existing = await store.getText(input.bibKey);
-        } catch (err) {
-          if (!(err instanceof ArtifactNotFoundError)) throw err;
-        }
-        const chosen = valid.map((i) => ({ index: i, paper: result.papers[i - 1]! }));
-        const merged = mergeBibtex(
-          existing,
-          chosen.map((c) => c.paper.bibtex),
-        );
-        if (merged.text !== existing || existing === '') await store.put(input.bibKey, merged.text);
-        return {
-          bibKey: input.bibKey,
-          cite: chosen.map(({ index, paper }) => ({
-            index,
-            citeKey: merged.keyFor[paper.citeKey] ?? paper.citeKey,
-            title: truncate(paper.title, TITLE_CHARS),
-          })),
-          added: merged.added,
-          invalidIndices,
         };
       });
     },

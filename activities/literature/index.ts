@@ -1,12 +1,6 @@
 /** Literature search (Semantic Scholar, OpenAlex fallback) and the BibTeX that citations need. */
 export { createLiteratureActivities, formatPapersForPrompt, summarizePaper, truncate } from './activity';
-export type {
-  CitePapersInput,
-  CitePapersResult,
-  PaperSummary,
-  SearchLiteratureInput,
-  SearchLiteratureResult,
-} from './activity';
+export type { PaperSummary, SearchLiteratureInput, SearchLiteratureResult } from './activity';
 export { configuredProviders, literatureCacheKey, normalizeQuery, searchPapers } from './search';
 export type { SearchDeps, SearchOptions } from './search';
 export { semanticScholar, s2Query, S2_FIELDS } from './semantic-scholar';

@@ -12,6 +12,11 @@ import { recordedCallFull } from './recorded';
 export function createAsk(deps: Pick<ActivityDeps, 'config' | 'log' | 'store' | 'llmProvider'>): Ask {
   const llm = llmClientFor(deps);
   return async <T>(req: AskRequest<T>): Promise<AskResult<T>> => {
+    // The local model writes to every limit it is given: it gets the compact schema, and the
+    // answer's own length as its limit (see AskRequest).
+    const local = (deps.llmProvider?.name ?? llm.roles.model(req.role).provider) === 'local';
+    const schema = local && req.compactSchema ? req.compactSchema : req.schema;
+    const maxTokens = req.maxTokens ?? (local ? req.answerTokens : undefined);
     const { result, text, parsed } = await recordedCallFull(
       { llm, store: deps.store },
       req.transcriptKey,
@@ -20,8 +25,8 @@ export function createAsk(deps: Pick<ActivityDeps, 'config' | 'log' | 'store' | 
         system: req.system,
         context: req.context?.filter((c) => c.text.trim() !== ''),
         messages: [{ role: 'user', content: req.prompt }],
-        schema: req.schema,
-        maxTokens: req.maxTokens,
+        schema,
+        maxTokens,
       },
       { step: req.transcriptKey, ...activityStreaming() },
     );

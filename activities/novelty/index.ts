@@ -11,8 +11,9 @@ import type { Logger } from '../../lib/log';
 import { keys, type ArtifactStore } from '../../lib/store';
 import { NO_SPEND } from '../../workflows/ledger';
 import type { MainPorts } from '../../workflows/ports';
-import { formatPapersForPrompt, searchPapers } from '../literature';
+import { formatPapersForPrompt } from '../literature';
 import { isStructuredOutputFailure, type Ask } from '../research/ask';
+import { searchOrDegrade } from '../research/literature';
 
 const Decision = z.object({
   thought: z.string().max(600),
@@ -87,11 +88,13 @@ export function createNoveltyActivities(deps: NoveltyDeps): Pick<MainPorts, 'nov
           };
         }
         const query = (answer.query ?? idea.title).slice(0, 300);
-        const found = await searchPapers(deps, query);
-        const rounds = [
-          ...history,
-          { round, thought: answer.thought, query, results: formatPapersForPrompt(found.papers) },
-        ];
+        // With the literature down for good (or no network), the model is told so and decides
+        // from what it knows, rather than the campaign failing.
+        const found = await searchOrDegrade(deps, query);
+        const results = found.unavailable
+          ? `The literature search is unavailable (${found.unavailable}). Decide from what you know.`
+          : formatPapersForPrompt(found.papers);
+        const rounds = [...history, { round, thought: answer.thought, query, results }];
         return { decision: 'undecided', query, historyKey: await saveHistory(rounds), spend, transcriptKey };
       });
     },

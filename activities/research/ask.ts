@@ -22,7 +22,21 @@ export interface AskRequest<T> {
   /** The question itself; always sent whole. */
   prompt: string;
   schema?: z.ZodType<T>;
+  /**
+   * A tighter form of `schema` (same type, smaller length bounds) for a model that writes to
+   * every bound it is given: the local model's grammar enforces maxLength/maxItems, and an answer
+   * that fills the loose bounds runs past its output limit and ends as cut-off JSON. The longest
+   * answer this schema allows must fit that limit. Hosted models get `schema`.
+   */
+  compactSchema?: z.ZodType<T>;
   maxTokens?: number;
+  /**
+   * How many tokens a complete answer needs. The local model writes to whatever limit it gets
+   * (its role's default is 640), so this becomes its limit: below that for short answers, above
+   * it for a long structured form. Hosted models stop when done and keep their role's limit (a
+   * reasoning model spends its limit on thinking too). `maxTokens` wins over both.
+   */
+  answerTokens?: number;
 }
 
 export interface AskResult<T> {

@@ -32,6 +32,24 @@ export const ReviewForm = z.object({
 });
 export type ReviewForm = z.infer<typeof ReviewForm>;
 
+/**
+ * The same form with bounds a small local model can fill within its output limit. It fills
+ * lists and strings to their maximum, often with junk that costs a token per character
+ * ("1.1.1.…"): with the full form's 4 lists of 8 items of 400 characters its JSON was cut off
+ * mid-string every time. The longest answer this form allows is about 300 tokens of prose and
+ * about 1,030 of junk, so the local model reviews with REVIEW_ANSWER_TOKENS as its limit; it
+ * stops as soon as the form is full. Hosted models get the full form.
+ */
+export const REVIEW_ANSWER_TOKENS = 1200;
+const compactItems = z.array(z.string().max(80)).max(2);
+export const CompactReviewForm = ReviewForm.extend({
+  summary: z.string().min(1).max(250),
+  strengths: compactItems,
+  weaknesses: compactItems,
+  questions: compactItems,
+  limitations: compactItems,
+});
+
 export const NUMERIC_FIELDS = [
   'originality',
   'quality',

@@ -9,9 +9,16 @@ import { addSpend, NO_SPEND } from '../../workflows/ledger';
 import type { MainPorts } from '../../workflows/ports';
 import type { z } from 'zod';
 import { isStructuredOutputFailure, type Ask, type AskResult } from '../research/ask';
-import { aggregateReviews, ReviewForm } from './form';
+import { aggregateReviews, CompactReviewForm, REVIEW_ANSWER_TOKENS, ReviewForm } from './form';
 
-export { aggregateReviews, ReviewForm, NUMERIC_FIELDS, type AggregateReview } from './form';
+export {
+  aggregateReviews,
+  CompactReviewForm,
+  REVIEW_ANSWER_TOKENS,
+  ReviewForm,
+  NUMERIC_FIELDS,
+  type AggregateReview,
+} from './form';
 
 /** Papers longer than this are cut (the end of the text is the least informative part to lose). */
 const MAX_PAPER_CHARS = 60_000;
@@ -20,6 +27,7 @@ const REVIEWER_SYSTEM =
   'You are an AI researcher reviewing a paper submitted to a prestigious ML venue. Be critical and cautious in your decision: if a paper is bad or you are unsure, give it bad scores and reject it.';
 
 const ReflectedReview = ReviewForm.extend({ done: ReviewForm.shape.ethicalConcerns });
+const CompactReflectedReview = CompactReviewForm.extend({ done: ReviewForm.shape.ethicalConcerns });
 
 const FORM_GUIDE = `Fill in the review form as JSON with these fields:
 summary; strengths (list); weaknesses (list); originality, quality, clarity, significance (1-4: low, medium, high, very high);
@@ -48,6 +56,8 @@ export function createReviewActivities({
             transcriptKey: `${base}/review.json`,
             system: REVIEWER_SYSTEM,
             schema: ReviewForm,
+            compactSchema: CompactReviewForm,
+            answerTokens: REVIEW_ANSWER_TOKENS,
             context: [{ name: 'The paper', text, priority: 1 }],
             prompt: `Review the paper above. ${FORM_GUIDE}`,
           });
@@ -59,6 +69,8 @@ export function createReviewActivities({
               transcriptKey: `${base}/reflection-${r}.json`,
               system: REVIEWER_SYSTEM,
               schema: ReflectedReview,
+              compactSchema: CompactReflectedReview,
+              answerTokens: REVIEW_ANSWER_TOKENS,
               context: [{ name: 'The paper', text, priority: 1 }],
               prompt: `Your review so far:\n${JSON.stringify(review, null, 1)}\n\nRound ${r}/${reflections}: check the review for accuracy and soundness; correct anything wrong and keep the rest. Answer with the full form as JSON plus "done": true if nothing needed changing.`,
             });
@@ -92,6 +104,8 @@ export function createReviewActivities({
             system:
               'You are an area chair at a prestigious ML venue. You write the meta-review from the reviews.',
             schema: ReviewForm,
+            compactSchema: CompactReviewForm,
+            answerTokens: REVIEW_ANSWER_TOKENS,
             context: reviews.map((r, i) => ({
               name: `Review ${i + 1}`,
               text: JSON.stringify(r),

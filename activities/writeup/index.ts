@@ -1,6 +1,7 @@
 /**
- * Write-up activities: each section drafted, then refined once; citation rounds that find papers
- * and add their BibTeX by code (the model only picks); a final pass on title and abstract.
+ * Write-up activities: each section drafted, then (as the paper's settings say) refined once;
+ * citation rounds that find papers and add their BibTeX by code (the model only picks); a final
+ * pass on title and abstract.
  * The results section gets the exact results table and is checked for numbers that are not in it.
  */
 import { z } from 'zod';
@@ -10,8 +11,9 @@ import type { Logger } from '../../lib/log';
 import { keys, type ArtifactStore } from '../../lib/store';
 import { addSpend } from '../../workflows/ledger';
 import type { MainPorts } from '../../workflows/ports';
-import { formatPapersForPrompt, mergeBibtex, searchPapers } from '../literature';
+import { formatPapersForPrompt, mergeBibtex } from '../literature';
 import { isStructuredOutputFailure, type Ask } from '../research/ask';
+import { searchOrDegrade } from '../research/literature';
 import { loadWorkspace } from '../workspace';
 import { emptyDraft, embeddedBibliography, SECTION_TITLES, unsupportedNumbers, type Draft } from './assemble';
 
@@ -41,6 +43,28 @@ const SECTION_TIPS: Record<string, string> = {
   related_work:
     'How others approached the same problem, compared and contrasted with ours; cite only the keys listed.',
 };
+
+/**
+ * About how long each section's body runs, in tokens: the local model writes to whatever limit
+ * it gets, so it is held to these (hosted models stop when done; see AskRequest.answerTokens).
+ */
+const SECTION_TOKENS: Record<string, number> = {
+  abstract: 300,
+  introduction: 450,
+  background: 400,
+  method: 400,
+  experimental_setup: 350,
+  results: 400,
+  conclusion: 250,
+  related_work: 400,
+  all: 300,
+};
+
+/**
+ * One system prompt for every write-up call: with the same system text and context layout,
+ * consecutive calls share their prompt's long prefix, which a local model then need not read again.
+ */
+const WRITER_SYSTEM = 'You are an expert ML researcher writing a paper in LaTeX. You never invent results.';
 
 export interface WriteupDeps {
   config: Config;
@@ -118,29 +142,33 @@ export function createWriteupActivities(
         const guidance = steering.length
           ? `\nGuidance from the operator:\n${steering.map((s) => `- ${s}`).join('\n')}`
           : '';
+        // The paper so far comes last and is the first to be shortened (keeping its head) when
+        // the window is small: the notes and results stay whole, and the prompt's prefix stays
+        // the same from one section to the next (a local model reuses it instead of reading it again).
         const context = [
           {
             name: 'Notes on the experiments (what each run tested and found, figure descriptions)',
             text: files['notes.txt']?.toString() ?? '',
-            priority: 1,
+            priority: 2,
           },
           {
             name: 'The results table (final_info.json of each run; the ONLY numbers you may report as results)',
             text: table.text,
             priority: 3,
           },
-          { name: 'The paper so far', text: written || '(nothing yet)', priority: 2 },
+          { name: 'The paper so far', text: written || '(nothing yet)', priority: 1 },
         ];
         if (section === 'all') {
           // Final refinement: title and abstract brought in line with the finished paper.
           const res = await ask({
             role: 'writing',
             transcriptKey,
-            system: 'You are an expert ML researcher polishing a paper for a top venue.',
+            system: WRITER_SYSTEM,
             context,
             prompt: [
-              `Rewrite the title (first line, plain text) and then the abstract (LaTeX) so that they match the finished paper exactly. No other text.${guidance}`,
+              `Polish the paper for a top venue: rewrite the title (first line, plain text) and then the abstract (LaTeX) so that they match the finished paper exactly. No other text.${guidance}`,
             ].join('\n\n'),
+            answerTokens: SECTION_TOKENS.all,
           });
           const [first, ...rest] = cleanLatex(res.text).split('\n');
           const next: Draft = {
@@ -171,9 +199,10 @@ export function createWriteupActivities(
         const res = await ask({
           role: 'writing',
           transcriptKey,
-          system: 'You are an expert ML researcher writing a paper in LaTeX. You never invent results.',
+          system: WRITER_SYSTEM,
           context,
           prompt: [cites, task + guidance].filter(Boolean).join('\n\n'),
+          answerTokens: SECTION_TOKENS[section],
         });
         let body = cleanLatex(res.text);
         let title = draft.title;
@@ -227,7 +256,9 @@ export function createWriteupActivities(
           };
         }
         if (q.done || !q.query) return { draftKey: fromKey, done: true, added: 0, spend, transcriptKey };
-        const found = await searchPapers(deps, q.query);
+        const found = await searchOrDegrade(deps, q.query);
+        // No literature (down for good, or no network): the paper goes on with the citations it has.
+        if (found.unavailable) return { draftKey: fromKey, done: true, added: 0, spend, transcriptKey };
         if (found.papers.length === 0)
           return { draftKey: fromKey, done: false, added: 0, spend, transcriptKey };
         let pick: z.infer<typeof CitationPick>;

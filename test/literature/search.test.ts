@@ -21,8 +21,6 @@ import {
   searchPapers,
   validateBibEntry,
   type Paper,
-  type CitePapersInput,
-  type CitePapersResult,
   type SearchLiteratureInput,
   type SearchLiteratureResult,
 } from '../../activities/literature';
@@ -513,45 +511,6 @@ describe('searchLiterature activity', () => {
       resultKey: literatureCacheKey('semantic-scholar', query, 10),
     });
     expect(server.count('s2')).toBe(1);
-  });
-
-  it('inserts the chosen papers into references.bib by code, idempotently', async () => {
-    const env = new MockActivityEnvironment(undefined, { logger: quietLogger });
-    const activities = createLiteratureActivities({ config: base, store, log });
-    const cite = (input: CitePapersInput) =>
-      env.run<[CitePapersInput], CitePapersResult, typeof activities.citePapers>(
-        (i) => activities.citePapers(i),
-        input,
-      );
-    const paperId = uniqueId('paper');
-    const found = await literatureActivity(
-      env,
-      base,
-    )({ query: q('cite'), purpose: 'citation', paperId, step: 'round-2' });
-    const bibKey = `papers/${paperId}/writeup/latex/references.bib`;
-    const template =
-      '@article{power2022grokking,\n  title = {Grokking: Generalization Beyond Overfitting on Small Algorithmic Datasets},\n  year = {2022}\n}\n';
-    await store.put(bibKey, template);
-
-    const input = { resultKey: found.resultKey, indices: [1, 2, 9, 2], bibKey };
-    const first = await cite(input);
-    expect(first).toEqual({
-      bibKey,
-      cite: [
-        { index: 1, citeKey: 'power2022grokking', title: found.papers[0]!.title }, // already in the template
-        { index: 2, citeKey: 'Nanda2023ProgressMF', title: found.papers[1]!.title },
-      ],
-      added: ['Nanda2023ProgressMF'],
-      invalidIndices: [9],
-    });
-    const text = await store.getText(bibKey);
-    expect(text.startsWith(template)).toBe(true);
-    expect(parseBibtex(text).map((e) => e.key)).toEqual(['power2022grokking', 'Nanda2023ProgressMF']);
-    // A retried activity leaves the same file and cites the same keys.
-    const retried = await cite(input);
-    expect(retried.added).toEqual([]);
-    expect(retried.cite).toEqual(first.cite);
-    expect(await store.getText(bibKey)).toBe(text);
   });
 
   it('turns provider outages into retryable failures and bad input into non-retryable ones', async () => {

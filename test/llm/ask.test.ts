@@ -3,7 +3,7 @@
  * real S3 store: transcripts at the caller's key, repair, and the degrade-able failure type.
  */
 import { z } from 'zod';
-import { createAsk } from '../../activities/llm';
+import { createAsk, type LlmProvider } from '../../activities/llm';
 import { isStructuredOutputFailure } from '../../activities/research/ask';
 import { LlmOutputInvalidError } from '../../lib/errors';
 import { suiteConfig, suiteStore, uniqueId } from '../harness';
@@ -61,4 +61,40 @@ test('output still invalid after repair is a StructuredOutputInvalid failure wit
   expect((err as LlmOutputInvalidError).details).toMatchObject({ rawKey: `${key}.invalid.txt` });
   expect(await store.getText(`${key}.invalid.txt`)).toBe('I think it is great!');
   expect(await store.exists(key)).toBe(false);
+});
+
+test('the local model gets the compact schema and the answer’s length as its limit; a hosted one the full schema and its own limit', async () => {
+  const Full = z.object({ items: z.array(z.string().max(400)).max(8) });
+  const Compact = Full.extend({ items: z.array(z.string().max(50)).max(2) });
+  const request = (key: string) => ({
+    role: 'review' as const,
+    transcriptKey: `llm/${uniqueId('wf')}/${key}/transcript.json`,
+    system: 's',
+    prompt: 'p',
+    schema: Full,
+    compactSchema: Compact,
+    answerTokens: 900,
+  });
+  type ItemsSchema = { properties: { items: { maxItems: number; items: { maxLength: number } } } };
+  const sent = (p: ScriptedProvider) => {
+    const req = p.calls.at(-1)!;
+    const items = (req.jsonSchema!.schema as ItemsSchema).properties.items;
+    return { maxItems: items.maxItems, maxLength: items.items.maxLength, maxTokens: req.params.maxTokens };
+  };
+
+  // The scripted provider stands in for the local model (it answers as `local`).
+  const local = new ScriptedProvider([{ role: 'review', reply: { items: ['short'] }, times: 2 }]);
+  const askLocal = createAsk({ config, log: recordingLogger(), store, llmProvider: local });
+  expect((await askLocal(request('local'))).parsed).toEqual({ items: ['short'] });
+  expect(sent(local)).toEqual({ maxItems: 2, maxLength: 50, maxTokens: 900 });
+  // An explicit maxTokens wins.
+  await askLocal({ ...request('local-max'), maxTokens: 64 });
+  expect(sent(local).maxTokens).toBe(64);
+
+  // A hosted provider: the full schema, and the role's limit (the local default here, 640), not 900.
+  const script = new ScriptedProvider([{ role: 'review', reply: { items: ['a', 'b', 'c'] } }]);
+  const hosted: LlmProvider = { name: 'openai', complete: (req) => script.complete(req) };
+  const askHosted = createAsk({ config, log: recordingLogger(), store, llmProvider: hosted });
+  expect((await askHosted(request('hosted'))).parsed).toEqual({ items: ['a', 'b', 'c'] });
+  expect(sent(script)).toEqual({ maxItems: 8, maxLength: 400, maxTokens: 640 });
 });
