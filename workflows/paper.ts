@@ -538,6 +538,7 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
       pdfKey: undefined as string | undefined,
       textKey: undefined as string | undefined,
     };
+    let best: (typeof last & { draftKey: string }) | undefined;
     for (let round = 1; round <= s.compileRounds; round++) {
       const res = await call(`compile round ${round}`, 'compilePaper', {
         paperId,
@@ -547,8 +548,11 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
       });
       last = { ok: res.ok, feedback: res.feedback, pdfKey: res.pdfKey, textKey: res.textKey };
       artifacts['compile/log'] = res.logKey;
-      if (res.pdfKey) artifacts.pdf = res.pdfKey;
-      if (res.textKey) artifacts.text = res.textKey;
+      if (res.pdfKey && res.textKey) {
+        best = { ...last, draftKey: draft };
+        artifacts.pdf = res.pdfKey;
+        artifacts.text = res.textKey;
+      }
       if (res.ok && !res.feedback) break;
       if (round === s.compileRounds) break;
       const fixed = await call(`compile round ${round}: fix LaTeX`, 'fixLatex', {
@@ -562,7 +566,10 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
       draft = fixed.draftKey;
       artifacts.draft = draft;
     }
-    return { ...last, draftKey: draft };
+    // A fix that broke the LaTeX does not lose the PDF an earlier round made.
+    return last.pdfKey && last.textKey
+      ? { ...last, draftKey: draft }
+      : (best ?? { ...last, draftKey: draft });
   }
 
   async function reviewRound(round: string, textKey: string) {

@@ -20,6 +20,8 @@ export interface FakeScript {
   failingPlots?: number[];
   /** Compile rounds that fail. */
   failingCompiles?: number[];
+  /** Compile rounds that make a PDF but report warnings (so a fix round follows). */
+  warningCompiles?: number[];
   /** The model declares its plan complete before this run. */
   doneBeforeRun?: number;
   costPerCall?: number;
@@ -153,7 +155,7 @@ export function fakePorts(script: FakeScript = {}) {
         pdfKey: `pdf/${i.round}.pdf`,
         textKey: `pdf/${i.round}.txt`,
         logKey: 'log',
-        feedback: '',
+        feedback: script.warningCompiles?.includes(i.round) ? 'Overfull \\hbox in paragraph at line 9' : '',
         pageCount: 4,
       };
     },

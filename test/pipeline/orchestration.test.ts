@@ -112,6 +112,20 @@ describe('paper workflow orchestration', () => {
     ]);
   });
 
+  it('keeps the PDF of an earlier round when a fix breaks the LaTeX', async () => {
+    const { outcome, fake } = await runPaper(
+      { warningCompiles: [1], failingCompiles: [2] },
+      { compileRounds: 2 },
+    );
+    expect(fake.count('fixLatex')).toBe(1);
+    expect(outcome.state).toBe('completed');
+    expect(outcome.pdfKey).toBe('pdf/1.pdf');
+    // The draft that goes on (and is reviewed) is the one that made that PDF.
+    expect(outcome.draftKey).toBe(
+      (fake.calls.find((c) => c.name === 'compilePaper')!.input as { draftKey: string }).draftKey,
+    );
+  });
+
   it('stops at a stage boundary with a clear final state when the budget is spent', async () => {
     const { outcome, fake } = await runPaper({ costPerCall: 0.5 }, { budgetUsd: 1 });
     expect(outcome.state).toBe('over-budget');
