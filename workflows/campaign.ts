@@ -8,7 +8,6 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   isCancellation,
-  proxyActivities,
   setCurrentDetails,
   setHandler,
   startChild,
@@ -18,7 +17,7 @@ import {
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import { SA } from '../lib/search-attributes';
-import { Control, Stopped, usd } from './control';
+import { activityCaller, Control, Stopped, usd } from './control';
 import { addSpend, Ledger, type Spend } from './ledger';
 import {
   approveIdeasUpdate,
@@ -204,25 +203,15 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignOu
     ];
     if (st.awaitingApproval)
       lines.push(`Waiting for approveIdeas: ${st.ranked.map((r) => r.name).join(', ')}`);
-    if (st.paused) lines.push(`⏸ Paused${control.pauseReason ? `: ${control.pauseReason}` : ''}`);
-    if (st.cancelling) lines.push(`Cancelling: ${control.cancelReason}`);
-    for (const n of st.steering.slice(-3)) lines.push(`Steer (${n.at}): ${n.text.slice(0, 200)}`);
-    setCurrentDetails(lines.join('\n\n'));
+    setCurrentDetails([...lines, ...control.detailLines()].join('\n\n'));
   }
-  /** Every activity starts here: the step is shown, the operator's gate passed, a summary set. */
-  async function call<K extends keyof MainPorts>(
-    step: string,
-    name: K,
-    arg: Parameters<MainPorts[K]>[0],
-  ): Promise<Awaited<ReturnType<MainPorts[K]>>> {
+  /** Every activity starts here: the step is shown and the operator's gate is passed. */
+  const call = activityCaller<MainPorts>(MAIN_ACTIVITY_OPTIONS, async (step) => {
     status.step = step;
     publish();
     await control.gate();
-    const fn = proxyActivities<MainPorts>({ ...MAIN_ACTIVITY_OPTIONS, summary: `${status.stage} · ${step}` })[
-      name
-    ] as (a: typeof arg) => Promise<Awaited<ReturnType<MainPorts[K]>>>;
-    return fn(arg);
-  }
+    return `${status.stage} · ${step}`;
+  });
   const enter = (stage: CampaignStatus['stage'], step = 'start') => {
     status.stage = stage;
     status.step = step;

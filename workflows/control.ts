@@ -3,7 +3,13 @@
  * steering notes, a graceful cancel and budget changes. Workflows call `gate()` before every
  * activity: that is where a pause or a cancel takes effect (running activities finish).
  */
-import { CancellationScope, condition, setHandler } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  condition,
+  proxyActivities,
+  setHandler,
+  type ActivityOptions,
+} from '@temporalio/workflow';
 import type { Ledger } from './ledger';
 import {
   cancelUpdate,
@@ -26,6 +32,29 @@ export class Stopped extends Error {
 /** USD for the Web UI's markdown, where a bare `$` starts LaTeX math. */
 export function usd(n: number): string {
   return `\\$${n < 1 ? n.toFixed(4) : n.toFixed(2)}`;
+}
+
+/**
+ * How workflows start every activity: `before(step)` shows the step, passes the operator's gate
+ * and returns the activity's summary for the Web UI ("experiments · run 3 attempt 2: train").
+ * Returns a function, never a proxy, from async code: awaiting a proxy would look up `.then`
+ * on it and schedule an activity of that name.
+ */
+export function activityCaller<P extends { [K in keyof P]: (arg: never) => Promise<unknown> }>(
+  options: ActivityOptions,
+  before: (step: string) => Promise<string>,
+) {
+  return async <K extends keyof P & string>(
+    step: string,
+    name: K,
+    arg: Parameters<P[K]>[0],
+  ): Promise<Awaited<ReturnType<P[K]>>> => {
+    const summary = await before(step);
+    const fn = proxyActivities<P>({ ...options, summary })[name] as unknown as (
+      a: typeof arg,
+    ) => Promise<Awaited<ReturnType<P[K]>>>;
+    return fn(arg);
+  };
 }
 
 export interface ControlHooks {
@@ -104,6 +133,16 @@ export class Control {
 
   get cancelling(): boolean {
     return this.cancelReason !== undefined;
+  }
+
+  /** The current-details lines every workflow shows: paused, cancelling, `extra`, latest notes. */
+  detailLines(extra: string[] = []): string[] {
+    const lines: string[] = [];
+    if (this.paused) lines.push(`⏸ Paused${this.pauseReason ? `: ${this.pauseReason}` : ''}`);
+    if (this.cancelling) lines.push(`Cancelling: ${this.cancelReason}`);
+    lines.push(...extra);
+    for (const n of this.steering.slice(-3)) lines.push(`Steer (${n.at}): ${n.text.slice(0, 200)}`);
+    return lines;
   }
 
   /** The steering texts for prompts, oldest first. */

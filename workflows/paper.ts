@@ -7,7 +7,6 @@ import {
   ActivityFailure,
   ApplicationFailure,
   isCancellation,
-  proxyActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -16,7 +15,7 @@ import {
 } from '@temporalio/workflow';
 import { SA } from '../lib/search-attributes';
 import type { ExperimentFailureDetails, RunExperimentResult } from '../activities/experiments';
-import { Control, Stopped, usd } from './control';
+import { activityCaller, Control, Stopped, usd } from './control';
 import { Ledger, type Spend } from './ledger';
 import {
   artifactsQuery,
@@ -156,49 +155,29 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
       `Stage: **${st.stage}** — ${st.step}`,
       `Runs: ${st.runsDone}/${st.maxRuns} · Cost: ${usd(st.costUsd)} of ${usd(st.budgetUsd)}`,
     ];
-    if (st.paused) lines.push(`⏸ Paused${control.pauseReason ? `: ${control.pauseReason}` : ''}`);
-    if (st.cancelling) lines.push(`Cancelling: ${control.cancelReason}`);
-    if (st.skipped.length) lines.push(`Skipping: ${st.skipped.join(', ')}`);
-    if (st.lastError) lines.push(`Last error: ${st.lastError.slice(0, 200)}`);
-    for (const n of st.steering.slice(-3)) lines.push(`Steer (${n.at}): ${n.text.slice(0, 200)}`);
-    setCurrentDetails(lines.join('\n\n'));
+    const extra: string[] = [];
+    if (st.skipped.length) extra.push(`Skipping: ${st.skipped.join(', ')}`);
+    if (st.lastError) extra.push(`Last error: ${st.lastError.slice(0, 200)}`);
+    setCurrentDetails([...lines, ...control.detailLines(extra)].join('\n\n'));
   }
 
-  /**
-   * Every activity starts here: the step is shown, the operator's gate is passed, and the
-   * activity carries a summary ("experiments · run 3 attempt 2: train") for the Web UI.
-   */
-  async function call<K extends keyof MainPorts>(
-    step: string,
-    name: K,
-    arg: Parameters<MainPorts[K]>[0],
-  ): Promise<Awaited<ReturnType<MainPorts[K]>>> {
-    await beforeActivity(step);
-    const fn = proxyActivities<MainPorts>({ ...MAIN_ACTIVITY_OPTIONS, summary: `${status.stage} · ${step}` })[
-      name
-    ] as (a: typeof arg) => Promise<Awaited<ReturnType<MainPorts[K]>>>;
-    return fn(arg);
+  /** Every activity starts here: the step is shown and the operator's gate is passed. */
+  async function beforeActivity(step: string): Promise<string> {
+    status.step = step;
+    publish();
+    await control.gate();
+    return `${status.stage} · ${step}`;
   }
-  async function callGpu<K extends keyof GpuPorts>(
-    step: string,
-    name: K,
-    arg: Parameters<GpuPorts[K]>[0],
-  ): Promise<Awaited<ReturnType<GpuPorts[K]>>> {
-    await beforeActivity(step);
-    const fn = proxyActivities<GpuPorts>({
+  const call = activityCaller<MainPorts>(MAIN_ACTIVITY_OPTIONS, beforeActivity);
+  const callGpu = activityCaller<GpuPorts>(
+    {
       taskQueue: input.gpuTaskQueue,
       startToCloseTimeout: '3 hours',
       heartbeatTimeout: '2 minutes',
       retry: { initialInterval: '5 seconds', maximumAttempts: 5 },
-      summary: `${status.stage} · ${step}`,
-    })[name] as (a: typeof arg) => Promise<Awaited<ReturnType<GpuPorts[K]>>>;
-    return fn(arg);
-  }
-  async function beforeActivity(step: string): Promise<void> {
-    status.step = step;
-    publish();
-    await control.gate();
-  }
+    },
+    beforeActivity,
+  );
 
   const spent = (stage: PaperStage, step: { spend: Spend }) => ledger.record(stage, step.spend);
   const outcome = (state: PaperOutcome['state'], extra: Partial<PaperOutcome> = {}): PaperOutcome => {
