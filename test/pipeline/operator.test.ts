@@ -126,13 +126,14 @@ describe('paper: operator messages', () => {
       await h.signal(steerSignal, 'stop tuning the learning rate, try weight decay');
       await h.signal(steerSignal, { text: 'keep runs short' });
       hold.release();
-      // The running baseline finishes; nothing new starts while paused.
+      // The running baseline finishes; the next activity waits at the gate and nothing new starts.
+      // `paused` is true as soon as the signal lands, so wait for the step to reach the gate too.
       const paused = await until(
         () => status(h),
-        (s) => s.paused && fake.count('recordRun') === 0 && s.steering.length === 2,
-        'the paper to stand paused',
+        (s) => s.paused && /run 0 \(baseline\): notes/.test(s.step) && s.steering.length === 2,
+        'the paper to stand paused at the gate after the baseline',
       );
-      expect(paused.step).toMatch(/run 0 \(baseline\): notes/);
+      expect(fake.count('recordRun')).toBe(0);
       expect(paused.steering.map((n) => n.text)).toEqual([
         'stop tuning the learning rate, try weight decay',
         'keep runs short',
