@@ -60,6 +60,25 @@ export default tseslint.config(
     },
   },
   {
+    // The keep-alive timer repeats the last progress details; a direct heartbeat would bypass it
+    // and a timer beat would then blank a checkpoint key (activities/keepalive.ts).
+    files: ['activities/**/*.ts'],
+    ignores: ['activities/keepalive.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.property.name='heartbeat'][callee.object.name!='env']",
+          message: 'Report progress with reportProgress() from activities/keepalive.ts.',
+        },
+        {
+          selector: "ImportSpecifier[imported.name='heartbeat']",
+          message: 'Report progress with reportProgress() from activities/keepalive.ts.',
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',

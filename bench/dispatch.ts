@@ -17,6 +17,7 @@ import { loadProcessConfig } from '../lib/config';
 import { MAIN_ACTIVITY_OPTIONS } from '../workflows/paper';
 import { connectClient, connectWorker, installRuntimeLogger } from '../lib/temporal';
 import type { DispatchInput } from './dispatch-workflows';
+import { ACTIVITY_WORKER_OPTIONS } from '../workers/create-worker';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
@@ -89,6 +90,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     shutdownGraceTime: '30 seconds',
     workflowBundle: { code },
     activities: { noop: async (i: number) => i },
+    ...ACTIVITY_WORKER_OPTIONS,
   });
   const client = await connectClient(config);
   let n = 0;

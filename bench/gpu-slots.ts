@@ -31,7 +31,7 @@ import { createLogger } from '../lib/log';
 import { S3ArtifactStore } from '../lib/store';
 import { connectClient, connectWorker, installRuntimeLogger } from '../lib/temporal';
 import type { SandboxResult, SandboxRunner, SandboxRunSpec } from '../sandbox';
-import { createWorker } from '../workers/create-worker';
+import { ACTIVITY_WORKER_OPTIONS, createWorker } from '../workers/create-worker';
 import { DEFAULT_PAPER_SETTINGS, type PaperInput, type PaperOutcome, type PaperSettings } from '../workflows';
 import type { MainPorts } from '../workflows/ports';
 import { fakePorts } from '../test/pipeline/fake-ports';
@@ -207,6 +207,7 @@ async function scenario(papers: number, slots: number, runMs: number, mainMs: nu
     taskQueue: config.temporal.taskQueue,
     workflowBundle: { code },
     activities,
+    ...ACTIVITY_WORKER_OPTIONS,
   });
   // The real GPU worker: K slots from SCIENTIST_GPU_COUNT, K concurrent activities.
   const { worker: gpuWorker } = await createWorker({ config, role: 'gpu', deps, connection });

@@ -22,6 +22,7 @@ import { connectClient, connectWorker, installRuntimeLogger } from '../lib/tempo
 import type { ActivityDeps } from '../activities';
 import type { LlmProbeResult } from '../workflows';
 import { FakeLlmServer, reply } from '../test/llm/fake-llm-server';
+import { ACTIVITY_WORKER_OPTIONS } from '../workers/create-worker';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -123,6 +124,7 @@ async function overhead(calls: number): Promise<void> {
       taskQueue: id,
       workflowsPath: require.resolve('../workflows'),
       activities: createLlmActivities(deps),
+      ...ACTIVITY_WORKER_OPTIONS,
     });
     const client = await connectClient(config);
     const { perCallMs, historyBytes, eventsPerCall } = await worker.runUntil(async () => {

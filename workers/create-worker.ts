@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createGpuActivities, createMainActivities, type ActivityDeps } from '../activities';
+import { KEEPALIVE_MAX_INTERVAL_MS, keepAliveInterceptor } from '../activities/keepalive';
 import type { Config } from '../lib/config';
 import { createLogger } from '../lib/log';
 import { S3ArtifactStore } from '../lib/store';
@@ -28,6 +29,17 @@ export function realDeps(config: Config, name = 'activities'): ActivityDeps {
     }),
   };
 }
+
+/**
+ * What every worker that runs our activities sets, test and bench workers included: activities
+ * heartbeat on a timer (activities/keepalive.ts), and the SDK sends heartbeats on within 5 s
+ * instead of holding them back for 80 % of the heartbeat timeout, so a retried training run
+ * finds the latest checkpoint key.
+ */
+export const ACTIVITY_WORKER_OPTIONS = {
+  maxHeartbeatThrottleInterval: KEEPALIVE_MAX_INTERVAL_MS,
+  interceptors: { activity: [keepAliveInterceptor] },
+} satisfies Partial<WorkerOptions>;
 
 export interface CreateWorkerOptions {
   config: Config;
@@ -61,9 +73,7 @@ export async function createWorker(
       (role === 'gpu' ? (await discoverGpuSlots(config)).length : undefined),
     // Graceful shutdown: running activities get this long to finish before they are cancelled.
     shutdownGraceTime: '30 seconds',
-    // Heartbeats carry checkpoint keys: without this the SDK holds them back for up to 80 % of
-    // the 2-minute heartbeat timeout, and a run killed in its first minute restarts from step 0.
-    maxHeartbeatThrottleInterval: '5 seconds',
+    ...ACTIVITY_WORKER_OPTIONS,
   };
   // Sandboxes a crashed predecessor left behind on this host are removed before we take work.
   await deps.sandbox.reapOrphans();

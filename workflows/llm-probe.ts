@@ -1,10 +1,11 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { MainActivities } from '../activities';
 import type { LlmCallInput, RecordedLlmResult } from '../activities/llm/call-types';
+import { HEARTBEAT_TIMEOUT } from './ports';
 
 export interface LlmProbeInput {
   calls: LlmCallInput[];
-  /** Seconds without a heartbeat before an attempt counts as lost. */
+  /** Seconds without a heartbeat before an attempt counts as lost (default: HEARTBEAT_TIMEOUT). */
   heartbeatTimeoutS?: number;
   maximumAttempts?: number;
 }
@@ -30,7 +31,7 @@ export interface LlmProbeResult {
 export async function llmProbeWorkflow(input: LlmProbeInput): Promise<LlmProbeResult> {
   const { llmCall } = proxyActivities<MainActivities>({
     startToCloseTimeout: '15 minutes',
-    heartbeatTimeout: `${input.heartbeatTimeoutS ?? 60} seconds`,
+    heartbeatTimeout: input.heartbeatTimeoutS ? `${input.heartbeatTimeoutS} seconds` : HEARTBEAT_TIMEOUT,
     retry: {
       initialInterval: '200 ms',
       backoffCoefficient: 2,

@@ -28,7 +28,14 @@ import {
   type SkippableStage,
   type SteeringNote,
 } from './messages';
-import type { ExperimentRunResult, GpuPorts, IdeaSummary, MainPorts, WorkspaceKey } from './ports';
+import {
+  HEARTBEAT_TIMEOUT,
+  type ExperimentRunResult,
+  type GpuPorts,
+  type IdeaSummary,
+  type MainPorts,
+  type WorkspaceKey,
+} from './ports';
 import { SECTIONS, type PaperSettings } from './settings';
 
 export interface PaperInput {
@@ -76,7 +83,7 @@ export { paperStatusQuery };
 
 export const MAIN_ACTIVITY_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '15 minutes',
-  heartbeatTimeout: '2 minutes',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   // Bad input is classified non-retryable (lib/errors.ts); what is retried is transient: an
   // outage of S3, the LLM API or the sandbox engine. 12 attempts back off over about 23 minutes.
   retry: {
@@ -173,7 +180,7 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
     {
       taskQueue: input.gpuTaskQueue,
       startToCloseTimeout: '3 hours',
-      heartbeatTimeout: '2 minutes',
+      heartbeatTimeout: HEARTBEAT_TIMEOUT,
       retry: { initialInterval: '5 seconds', maximumAttempts: 5 },
     },
     beforeActivity,

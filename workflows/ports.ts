@@ -8,6 +8,14 @@ import type { ExperimentActivities } from '../activities/experiments';
 import type { SandboxOutcome } from '../sandbox/runner';
 import type { Spend } from './ledger';
 
+/**
+ * The heartbeat timeout of every activity. Workers heartbeat each running activity at least
+ * every 5 s whatever it is doing (activities/keepalive.ts), so 30 s of silence means the worker
+ * is gone and the activity is retried elsewhere. It was 2 minutes while only streamed tokens
+ * and sandbox ticks heartbeated, and a model silent for longer was asked (and billed) twice.
+ */
+export const HEARTBEAT_TIMEOUT = '30 seconds';
+
 /** A research idea as it travels through history: small; the full text is at `key`. */
 export interface IdeaSummary {
   name: string;

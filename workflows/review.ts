@@ -4,7 +4,7 @@
  */
 import { ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import { Ledger } from './ledger';
-import type { MainPorts } from './ports';
+import { HEARTBEAT_TIMEOUT, type MainPorts } from './ports';
 
 export interface ReviewPdfInput {
   /** The paper's text (pdftotext) in the artifact store. */
@@ -25,7 +25,7 @@ export interface ReviewPdfOutcome {
 
 const main = proxyActivities<MainPorts>({
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '2 minutes',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: {
     initialInterval: '2 seconds',
     backoffCoefficient: 2,

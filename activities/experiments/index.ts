@@ -24,6 +24,7 @@ import {
   type RunExperimentResult,
 } from './run-experiment';
 import { SlotPool } from './slots';
+import { reportProgress } from '../keepalive';
 
 export type { BaselineInput, BaselineResult } from './baseline';
 export {
@@ -72,7 +73,7 @@ export function createExperimentActivities(deps: ActivityDeps) {
           slot,
           attempt: ctx.info.attempt,
           resumeFrom: ctx.info.heartbeatDetails as ExperimentHeartbeat | undefined,
-          heartbeat: (details) => ctx.heartbeat(details),
+          heartbeat: reportProgress,
           signal: ctx.cancellationSignal,
           keyRoot,
         },

@@ -99,8 +99,6 @@ export interface CompileOptions {
   attempt?: number;
   /** Aborting kills the container. */
   signal?: AbortSignal;
-  /** Called every couple of seconds while TeX runs (the activity heartbeats from it). */
-  onTick?: () => void;
 }
 
 /** The root document: the given one, else the only .tex with \documentclass (template.tex if several). */
@@ -222,7 +220,6 @@ export async function compileLatex(
       outputCapBytes: 8 * MB,
       collectBytes: 128 * MB,
     });
-    const ticker = options.onTick;
     const result = await sandbox.run({
       runId: `latex-${input.paperId}-r${input.round}-a${options.attempt ?? 1}`,
       image: latexImage(config),
@@ -232,7 +229,6 @@ export async function compileLatex(
       limits,
       runtime: config.sandbox.runtime,
       signal: options.signal,
-      ...(ticker ? { onTick: () => Promise.resolve(ticker()) } : {}),
     });
     if (result.outcome === 'cancelled') throw sandboxError(result) ?? new SandboxCancelledError(result);
 

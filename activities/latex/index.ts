@@ -33,8 +33,8 @@ export function createLatexActivities(deps: ActivityDeps) {
   return {
     /**
      * Compiles one round of a paper in the LaTeX sandbox; returns keys and a capped list of
-     * structured errors (TeX errors are a result, not a failure). Heartbeats while TeX runs, so
-     * a cancellation kills the container; give it a heartbeat timeout of about 10 s and a
+     * structured errors (TeX errors are a result, not a failure). The worker's keep-alive
+     * heartbeats while TeX runs, so a cancellation kills the container; give it a
      * start-to-close timeout above SCIENTIST_LATEX_TIMEOUT_S.
      */
     async compileLatex(input: CompileLatexInput): Promise<CompileLatexResult> {
@@ -43,7 +43,6 @@ export function createLatexActivities(deps: ActivityDeps) {
         return compileLatex(deps, input, {
           attempt: ctx.info.attempt,
           signal: ctx.cancellationSignal,
-          onTick: () => ctx.heartbeat(),
         });
       });
     },

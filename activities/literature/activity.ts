@@ -9,6 +9,7 @@ import { keys } from '../../lib/store';
 import type { ActivityDeps } from '../deps';
 import { searchPapers } from './search';
 import type { Paper, ProviderName } from './types';
+import { reportProgress } from '../keepalive';
 
 export interface SearchLiteratureInput {
   query: string;
@@ -122,7 +123,7 @@ export function createLiteratureActivities({
           limit: input.limit,
           signal: ctx.cancellationSignal,
           // Heartbeats keep a long Retry-After wait cancellable and visible in the UI.
-          onAttempt: (provider, attempt) => ctx.heartbeat({ provider, attempt }),
+          onAttempt: (provider, attempt) => reportProgress({ provider, attempt }),
         });
         const resultKey = paperKey ? (await store.putJson(paperKey, outcome)).key : outcome.cacheKey;
         return {

@@ -12,12 +12,14 @@ import { llmSchema } from './schemas';
 import type { LlmCallInput, RecordedLlmResult } from './call-types';
 import { recordedCall, transcriptKey } from './recorded';
 import type { ChatMessage, ContextPart } from './types';
+import { reportProgress } from '../keepalive';
 
 const HEARTBEAT_EVERY_MS = 1_000;
 
 /**
- * Inside an activity: the attempt's cancellation signal, and a text callback that heartbeats
- * (at most once a second) while tokens arrive. Outside one (plain scripts, unit tests): nothing.
+ * Inside an activity: the attempt's cancellation signal, and a text callback that reports
+ * progress (at most once a second) while tokens arrive; the worker's keep-alive heartbeats
+ * through a silent wait for the first token. Outside an activity (scripts, unit tests): nothing.
  */
 export function activityStreaming(): LlmCallOptions {
   let ctx: Context;
@@ -28,7 +30,7 @@ export function activityStreaming(): LlmCallOptions {
   }
   let chars = 0;
   let lastBeat = Date.now();
-  ctx.heartbeat({ outputChars: 0 });
+  reportProgress({ outputChars: 0 });
   return {
     signal: ctx.cancellationSignal,
     onText: (chunk) => {
@@ -36,7 +38,7 @@ export function activityStreaming(): LlmCallOptions {
       const now = Date.now();
       if (now - lastBeat >= HEARTBEAT_EVERY_MS) {
         lastBeat = now;
-        ctx.heartbeat({ outputChars: chars });
+        reportProgress({ outputChars: chars });
       }
     },
   };

@@ -98,7 +98,7 @@ export function createPaperTexActivities(
         const result = await compileLatex(
           deps,
           { paperId, round, files, mainFile: 'template.tex' },
-          { attempt: ctx.info.attempt, signal: ctx.cancellationSignal, onTick: () => ctx.heartbeat() },
+          { attempt: ctx.info.attempt, signal: ctx.cancellationSignal },
         );
         const feedback = compileNeedsFix(result) ? formatCompileFeedback(result) : '';
         return {

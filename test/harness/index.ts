@@ -9,7 +9,7 @@ import type { ActivityDeps } from '../../activities';
 import { loadProcessConfig, type Config } from '../../lib/config';
 import { S3ArtifactStore } from '../../lib/store';
 import { connectClient, installRuntimeLogger } from '../../lib/temporal';
-import { createWorker, realDeps } from '../../workers/create-worker';
+import { ACTIVITY_WORKER_OPTIONS, createWorker, realDeps } from '../../workers/create-worker';
 import { workflowBundlePath } from './paths';
 
 export function uniqueId(label: string): string {
@@ -98,12 +98,14 @@ export async function startStubWorkers(
     taskQueue: config.temporal.taskQueue,
     workflowBundle: { codePath: workflowBundlePath() },
     activities: activities.main,
+    ...ACTIVITY_WORKER_OPTIONS,
   });
   const gpu = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.gpuTaskQueue,
     activities: activities.gpu,
+    ...ACTIVITY_WORKER_OPTIONS,
   });
   return {
     client,

@@ -19,7 +19,7 @@ import {
 import { keys } from '../../lib/store';
 import { LABEL } from '../../sandbox';
 import { createMainActivities } from '../../activities';
-import { realDeps } from '../../workers/create-worker';
+import { ACTIVITY_WORKER_OPTIONS, realDeps } from '../../workers/create-worker';
 import { suiteConfig, uniqueId } from '../harness';
 import { doc, GOOD_SENTENCE, goodPaper, REFS_BIB } from './fixtures';
 
@@ -71,8 +71,12 @@ describe('compileLatex in the LaTeX sandbox', () => {
   it('compiles a natbib paper with a bibliography and a PNG figure into a PDF whose text has the sentence', async () => {
     const paperId = `${suite}-good`;
     const files = await upload(paperId, goodPaper());
-    // Through the activity adapter, as a worker runs it (heartbeats while TeX runs).
-    const env = new MockActivityEnvironment({ attempt: 1 }, quiet);
+    // Through the activity adapter with the workers' keep-alive, as a worker runs it: it
+    // heartbeats while TeX runs (every 500 ms for a 2 s heartbeat timeout).
+    const env = new MockActivityEnvironment(
+      { attempt: 1, heartbeatTimeoutMs: 2000 },
+      { ...quiet, interceptors: ACTIVITY_WORKER_OPTIONS.interceptors.activity },
+    );
     let heartbeats = 0;
     env.on('heartbeat', () => heartbeats++);
     const t0 = Date.now();

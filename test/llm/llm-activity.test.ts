@@ -160,6 +160,20 @@ test('heartbeats keep a generation longer than the heartbeat timeout alive', asy
   expect(server.requests).toHaveLength(1);
 });
 
+test('a model silent for longer than the heartbeat timeout is asked once (the worker keeps it alive)', async () => {
+  // A reasoning model that thinks before its first token: no chunk arrives for 3.5 s, with a
+  // 1 s heartbeat timeout. Only the worker's keep-alive timer can hold the attempt.
+  server.fallback = () =>
+    new Promise((resolve) => setTimeout(() => resolve(reply.text('thought it through')), 3500));
+  const handle = await probe({ calls: [call('silent')], heartbeatTimeoutS: 1, maximumAttempts: 3 });
+  const result = (await handle.result()) as LlmProbeResult;
+  expect(result.results[0]!.summary).toBe('thought it through');
+  expect(server.requests).toHaveLength(1);
+  const history = await handle.fetchHistory();
+  const started = history.events!.filter((e) => e.activityTaskStartedEventAttributes);
+  expect(started.map((e) => Number(e.activityTaskStartedEventAttributes!.attempt))).toEqual([1]);
+});
+
 test('cancelling the workflow stops the stream (no more tokens paid for)', async () => {
   server.chunkDelayMs = 100;
   server.enqueue(reply.text('y'.repeat(8 * 300)));
