@@ -113,7 +113,7 @@ export async function main(argv: string[] = []): Promise<void> {
         kind: 'main-llm',
         interrupted: 'coder edit waiting for the model',
         resumeMs: again.request.at - killedAt,
-        note: `new main worker polling after ${s(pollMs)}; the retry waits for the 2-minute heartbeat timeout`,
+        note: `new main worker polling after ${s(pollMs)}; the retry waits for the 30 s heartbeat timeout`,
       });
     }
 
