@@ -19,6 +19,38 @@ export type FinalInfo = z.infer<typeof FinalInfoSchema>;
 /** Largest final_info.json that travels inside an activity result (bytes); larger ones only by key. */
 export const FINAL_INFO_INLINE_BYTES = 16 * 1024;
 
+const NON_FINITE = ['NaN', 'Infinity', '-Infinity'];
+
+/**
+ * JSON as Python's `json.dump` writes it. A run whose loss diverged writes bare `NaN`,
+ * `Infinity` or `-Infinity`, which JSON.parse refuses; they are read as the strings "NaN",
+ * "Infinity" and "-Infinity", so a diverged run is a result the paper can report (and the
+ * numbers check skips), not a code error the model is sent to fix.
+ */
+export function parsePythonJson(text: string): unknown {
+  let out = '';
+  for (let i = 0; i < text.length;) {
+    const c = text[i]!;
+    if (c === '"') {
+      // Copy a string literal whole, escapes included: "NaN" inside it is text.
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      out += text.slice(i, j + 1);
+      i = j + 1;
+      continue;
+    }
+    const token = NON_FINITE.find((t) => text.startsWith(t, i));
+    if (token) {
+      out += `"${token}"`;
+      i += token.length;
+      continue;
+    }
+    out += c;
+    i++;
+  }
+  return JSON.parse(out);
+}
+
 /**
  * Parses and validates final_info.json; the error says what is wrong in terms the coding model
  * can fix (the file is written by experiment code).
@@ -26,7 +58,7 @@ export const FINAL_INFO_INLINE_BYTES = 16 * 1024;
 export function parseFinalInfo(text: string, where: string): FinalInfo {
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = parsePythonJson(text);
   } catch (err) {
     throw new InvalidFinalInfoError(
       `${where} is not valid JSON (${(err as Error).message}); write it with json.dump(...)`,

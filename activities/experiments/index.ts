@@ -31,6 +31,7 @@ export {
   FinalInfoSchema,
   flattenMetrics,
   parseFinalInfo,
+  parsePythonJson,
   InvalidFinalInfoError,
   type FinalInfo,
 } from './final-info';

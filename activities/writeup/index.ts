@@ -11,6 +11,7 @@ import type { Logger } from '../../lib/log';
 import { keys, type ArtifactStore } from '../../lib/store';
 import { addSpend } from '../../workflows/ledger';
 import type { MainPorts } from '../../workflows/ports';
+import { parsePythonJson } from '../experiments';
 import { formatPapersForPrompt, mergeBibtex } from '../literature';
 import { isStructuredOutputFailure, type Ask } from '../research/ask';
 import { searchOrDegrade } from '../research/literature';
@@ -96,7 +97,7 @@ export function resultsTable(files: Record<string, Buffer>): { text: string; num
     .sort()) {
     const text = files[p]!.toString();
     try {
-      collect(JSON.parse(text));
+      collect(parsePythonJson(text));
     } catch {
       continue;
     }

@@ -3,6 +3,7 @@ import {
   FinalInfoSchema,
   flattenMetrics,
   parseFinalInfo,
+  parsePythonJson,
   ProgressTracker,
   SlotPool,
   checkManifest,
@@ -22,6 +23,18 @@ describe('final_info.json', () => {
     );
     expect(flattenMetrics(info)).toEqual({ 'x_plus_y.final_val_acc': 0.99, 'b.loss': 1.5 });
     expect(FinalInfoSchema.safeParse({ a: { means: { m: 1 }, extra: [1] } }).success).toBe(true);
+  });
+
+  it('reads a diverged run as Python writes it: NaN and ±Infinity become strings, not an error', () => {
+    // Exactly what json.dump({"x": {"means": {...}}}) prints for float("nan") / float("inf").
+    const text =
+      '{"x": {"means": {"final_loss": NaN, "best": -Infinity, "note": "NaN \\"Infinity\\""}, "stderrs": {"final_loss": Infinity}}, "y": {"means": {"acc": 0.5}}}';
+    const info = parseFinalInfo(text, 'run_2/final_info.json');
+    expect(info.x!.means).toEqual({ final_loss: 'NaN', best: '-Infinity', note: 'NaN "Infinity"' });
+    expect(info.x!.stderrs).toEqual({ final_loss: 'Infinity' });
+    expect(flattenMetrics(info)).toEqual({ 'y.acc': 0.5 });
+    expect(parsePythonJson('[NaN,-Infinity,1e-3]')).toEqual(['NaN', '-Infinity', 0.001]);
+    expect(() => parseFinalInfo('{"x": {"means": {"a": NaNa}}}', 'f')).toThrow(/not valid JSON/);
   });
 
   it('names what is wrong', () => {

@@ -1,4 +1,5 @@
 import { mostSimilar } from '../../activities/ideation/similarity';
+import { resultsTable } from '../../activities/writeup';
 import {
   assemble,
   embeddedBibliography,
@@ -85,5 +86,20 @@ describe('near-duplicate ideas', () => {
     );
     expect(copy!.similarity).toBeGreaterThanOrEqual(0.6);
     expect(other!.similarity).toBeLessThan(0.3);
+  });
+});
+
+describe('the results table the write-up is given', () => {
+  it('includes a diverged run (Python NaN) and only finite numbers count as citable', () => {
+    const table = resultsTable({
+      'run_0/final_info.json': Buffer.from('{"x": {"means": {"acc": 0.9}}}'),
+      'run_1/final_info.json': Buffer.from('{"x": {"means": {"loss": NaN, "acc": 0.25}}}'),
+      'run_1/log.txt': Buffer.from('12345'),
+    });
+    expect(table.numbers).toEqual([0.9, 0.25]);
+    expect(table.text.split('\n')).toEqual([
+      'run_0: {"x": {"means": {"acc": 0.9}}}',
+      'run_1: {"x": {"means": {"loss": NaN, "acc": 0.25}}}',
+    ]);
   });
 });
