@@ -114,6 +114,22 @@ describe('runExperiment on the GPU queue', () => {
     expect(out.failure.message).toMatch(/expected shape .*means/);
   });
 
+  it('completes a diverged run: Python writes NaN and Infinity, the run is a result and not a failure', async () => {
+    const paperId = uniqueId('paper');
+    const script =
+      'import argparse, json, os\np = argparse.ArgumentParser(); p.add_argument("--out_dir"); a = p.parse_args()\nos.makedirs(a.out_dir, exist_ok=True)\njson.dump({"toy": {"means": {"final_loss": float("nan"), "grad_norm": float("inf"), "acc": 0.1}}}, open(os.path.join(a.out_dir, "final_info.json"), "w"))\n';
+    const workspace = await uploadWorkspace(store, paperId, { 'experiment.py': script });
+    const out = await execute<{ ok: RunExperimentResult }>('runExperimentTestWorkflow', [
+      { paperId, runName: 'run_2', templateName: 'toy', workspace },
+      call,
+    ]);
+    expect(out.ok.outcome).toBe('ok');
+    expect(out.ok.finalInfo?.toy?.means).toEqual({ final_loss: 'NaN', grad_norm: 'Infinity', acc: 0.1 });
+    expect(out.ok.metrics).toEqual({ 'toy.acc': 0.1 });
+    // The stored file is what Python wrote (plot.py reads it back with json.load).
+    expect(await store.getText(out.ok.finalInfoKey)).toContain('"final_loss": NaN');
+  });
+
   it('produces the baseline run_0 once per template code and fast flag, then serves it from the store', async () => {
     const id = uniqueId('tpl');
     const workspace = await uploadWorkspace(store, id, toyFiles());
