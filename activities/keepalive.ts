@@ -12,8 +12,14 @@
 import { Context } from '@temporalio/activity';
 import type { ActivityInboundCallsInterceptor, ActivityInterceptorsFactory } from '@temporalio/worker';
 
-/** The longest pause between heartbeats (the workers' heartbeat throttle is the same). */
+/** The longest pause between heartbeats. */
 export const KEEPALIVE_MAX_INTERVAL_MS = 5_000;
+
+/**
+ * How stale the server's copy of progress details may be (the workers' heartbeat throttle):
+ * what a retry reads back after a kill, e.g. how much of a model reply had streamed in.
+ */
+export const HEARTBEAT_THROTTLE_MS = 1_000;
 
 const lastDetails = new WeakMap<Context, unknown>();
 
@@ -34,6 +40,10 @@ export function keepAliveInterval(heartbeatTimeoutMs: number | undefined): numbe
 export const keepAliveInterceptor: ActivityInterceptorsFactory = (ctx) => ({
   inbound: {
     async execute(input, next) {
+      // Until the activity reports its own, repeat what the previous attempt left (a checkpoint
+      // key): a retry that dies early must not erase it for the one after.
+      if (!lastDetails.has(ctx) && ctx.info.heartbeatDetails !== undefined)
+        lastDetails.set(ctx, ctx.info.heartbeatDetails);
       const timer = setInterval(
         () => ctx.heartbeat(lastDetails.get(ctx)),
         keepAliveInterval(ctx.info.heartbeatTimeoutMs),

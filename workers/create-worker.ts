@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createGpuActivities, createMainActivities, type ActivityDeps } from '../activities';
-import { KEEPALIVE_MAX_INTERVAL_MS, keepAliveInterceptor } from '../activities/keepalive';
+import { HEARTBEAT_THROTTLE_MS, keepAliveInterceptor } from '../activities/keepalive';
 import type { Config } from '../lib/config';
 import { createLogger } from '../lib/log';
 import { S3ArtifactStore } from '../lib/store';
@@ -32,12 +32,12 @@ export function realDeps(config: Config, name = 'activities'): ActivityDeps {
 
 /**
  * What every worker that runs our activities sets, test and bench workers included: activities
- * heartbeat on a timer (activities/keepalive.ts), and the SDK sends heartbeats on within 5 s
- * instead of holding them back for 80 % of the heartbeat timeout, so a retried training run
- * finds the latest checkpoint key.
+ * heartbeat on a timer (activities/keepalive.ts), and the SDK sends heartbeats on within 1 s
+ * instead of holding them back for 80 % of the heartbeat timeout, so a retry finds the latest
+ * progress: a training run's checkpoint key, how much of a cut-off model reply had streamed.
  */
 export const ACTIVITY_WORKER_OPTIONS = {
-  maxHeartbeatThrottleInterval: KEEPALIVE_MAX_INTERVAL_MS,
+  maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE_MS,
   interceptors: { activity: [keepAliveInterceptor] },
 } satisfies Partial<WorkerOptions>;
 

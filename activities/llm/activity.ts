@@ -6,39 +6,65 @@
 import { Context } from '@temporalio/activity';
 import { classified } from '../../lib/errors';
 import type { ActivityDeps } from '../deps';
-import { createLlmClient, type LlmCallOptions, type LlmClient } from './client';
+import { createLlmClient, type LlmClient } from './client';
 import { parseModelRef } from './roles';
 import { llmSchema } from './schemas';
 import type { LlmCallInput, RecordedLlmResult } from './call-types';
-import { recordedCall, transcriptKey } from './recorded';
+import { recordedCall, transcriptKey, type RecordOptions } from './recorded';
 import type { ChatMessage, ContextPart } from './types';
 import { reportProgress } from '../keepalive';
 
 const HEARTBEAT_EVERY_MS = 1_000;
 
 /**
- * Inside an activity: the attempt's cancellation signal, and a text callback that reports
- * progress (at most once a second) while tokens arrive; the worker's keep-alive heartbeats
- * through a silent wait for the first token. Outside an activity (scripts, unit tests): nothing.
+ * What a model call reports while it streams: its step, the reply characters seen so far, and
+ * those seen by earlier attempts of the same step that were cut off. A retry reads it back
+ * (the server keeps the last details across attempts) to count what those attempts cost.
  */
-export function activityStreaming(): LlmCallOptions {
+interface StreamProgress {
+  step: string;
+  outputChars: number;
+  interrupted: number[];
+}
+
+/**
+ * Inside an activity: the attempt's cancellation signal, a text callback that reports progress
+ * (at most once a second) while tokens arrive, and the reply characters earlier attempts of
+ * this step streamed before they died. The worker's keep-alive heartbeats through a silent
+ * wait for the first token. Outside an activity (scripts, unit tests): just the step.
+ */
+export function activityStreaming(step: string): RecordOptions {
   let ctx: Context;
   try {
     ctx = Context.current();
   } catch {
-    return {};
+    return { step };
   }
+  const prior = ctx.info.heartbeatDetails as Partial<StreamProgress> | undefined;
+  // An attempt that died before a token arrived is not counted: whether the provider billed
+  // its prompt cannot be known from here.
+  const interrupted =
+    prior?.step === step
+      ? [...(prior.interrupted ?? []), ...(prior.outputChars ? [prior.outputChars] : [])]
+      : [];
   let chars = 0;
   let lastBeat = Date.now();
-  reportProgress({ outputChars: 0 });
+  const report = () => reportProgress({ step, outputChars: chars, interrupted } satisfies StreamProgress);
+  report();
   return {
+    step,
     signal: ctx.cancellationSignal,
+    interruptedOutputChars: interrupted,
+    onReply: (outputChars) => {
+      chars = outputChars;
+      report();
+    },
     onText: (chunk) => {
       chars += chunk.length;
       const now = Date.now();
       if (now - lastBeat >= HEARTBEAT_EVERY_MS) {
         lastBeat = now;
-        reportProgress({ outputChars: chars });
+        report();
       }
     },
   };
@@ -110,7 +136,7 @@ export function createLlmActivities(deps: ActivityDeps) {
             stop: input.stop,
             model: input.model ? parseModelRef(input.model, 'llmCall model') : undefined,
           },
-          { step: input.step, ...activityStreaming() },
+          activityStreaming(input.step),
         );
       });
     },

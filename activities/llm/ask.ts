@@ -28,7 +28,7 @@ export function createAsk(deps: Pick<ActivityDeps, 'config' | 'log' | 'store' | 
         schema,
         maxTokens,
       },
-      { step: req.transcriptKey, ...activityStreaming() },
+      activityStreaming(req.transcriptKey),
     );
     return { text, parsed, spend: result.spend, transcriptKey: result.key };
   };

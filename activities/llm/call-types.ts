@@ -53,6 +53,11 @@ export interface RecordedLlmResult<T = unknown> {
    * (that attempt's result never reached the workflow, so its usage and cost are reported here).
    */
   reused: boolean;
-  /** The same numbers in the shape workflow ledgers add up. */
+  /**
+   * Earlier attempts of this call that a dead worker cut off mid-reply, estimated (see
+   * activities/llm/recorded.ts). Counted in `spend`, not in `usage`/`costUsd` (this reply's own).
+   */
+  interrupted?: { attempts: number; outputChars: number[]; usage: LlmUsage; costUsd: number };
+  /** What was billed for this call, the interrupted attempts included: what ledgers add up. */
   spend: { costUsd: number; inputTokens: number; outputTokens: number; calls: number };
 }

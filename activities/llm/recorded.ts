@@ -26,6 +26,49 @@ export interface Transcript {
   step: string;
   request: Omit<LlmRequest, 'schema'> & { schemaName?: string; resolvedModel: ModelRef };
   response: Omit<LlmResponse, 'parsed'> & { parsed?: unknown };
+  /** Earlier attempts of this step cut off mid-reply (a worker died): estimated, counted once. */
+  interrupted?: InterruptedSpend;
+}
+
+/**
+ * What attempts of a call that died mid-reply were billed, estimated: a provider bills the
+ * prompt and the tokens it streamed before the client went away, and reports neither (usage
+ * comes at the end of a stream). The prompt is this reply's input tokens, uncached; the output
+ * is the characters the attempt had reported streaming, at this reply's characters per token.
+ */
+export interface InterruptedSpend {
+  attempts: number;
+  outputChars: number[];
+  usage: LlmUsage;
+  costUsd: number;
+}
+
+export interface RecordOptions extends LlmCallOptions {
+  /** Reply characters each earlier, interrupted attempt of this step had streamed. */
+  interruptedOutputChars?: number[];
+  /**
+   * Called with the reply's length once it is in, before the transcript is stored: if storing
+   * fails, the retry knows this reply was billed.
+   */
+  onReply?: (outputChars: number) => void;
+}
+
+function interruptedSpend(
+  llm: LlmClient,
+  ref: ModelRef,
+  reply: { text: string; usage: LlmUsage },
+  outputChars: number[],
+): InterruptedSpend | undefined {
+  if (outputChars.length === 0) return undefined;
+  const charsPerToken =
+    reply.usage.outputTokens > 0 && reply.text.length > 0 ? reply.text.length / reply.usage.outputTokens : 4;
+  const usage: LlmUsage = {
+    inputTokens: reply.usage.inputTokens * outputChars.length,
+    cachedInputTokens: 0,
+    cacheWriteTokens: 0,
+    outputTokens: outputChars.reduce((sum, chars) => sum + Math.ceil(chars / charsPerToken), 0),
+  };
+  return { attempts: outputChars.length, outputChars, usage, costUsd: llm.prices.cost(ref, usage) };
 }
 
 function hashRequest<T>(req: LlmRequest<T>, ref: ModelRef): string {
@@ -50,6 +93,7 @@ function small<T>(
   },
   key: string,
   reused: boolean,
+  interrupted?: InterruptedSpend,
 ): RecordedLlmResult<T> {
   const inline =
     response.parsed !== undefined &&
@@ -69,11 +113,12 @@ function small<T>(
     attempts: response.attempts,
     trimmed: response.trimmed,
     reused,
+    ...(interrupted ? { interrupted } : {}),
     spend: {
-      costUsd: response.costUsd,
-      inputTokens: response.usage.inputTokens,
-      outputTokens: response.usage.outputTokens,
-      calls: response.attempts,
+      costUsd: response.costUsd + (interrupted?.costUsd ?? 0),
+      inputTokens: response.usage.inputTokens + (interrupted?.usage.inputTokens ?? 0),
+      outputTokens: response.usage.outputTokens + (interrupted?.usage.outputTokens ?? 0),
+      calls: response.attempts + (interrupted?.attempts ?? 0),
     },
   };
 }
@@ -86,7 +131,7 @@ export async function recordedCall<T>(
   deps: { llm: LlmClient; store: ArtifactStore },
   key: string,
   request: LlmRequest<T>,
-  options: LlmCallOptions = {},
+  options: RecordOptions = {},
 ): Promise<RecordedLlmResult<T>> {
   return (await recordedCallFull(deps, key, request, options)).result;
 }
@@ -96,7 +141,7 @@ export async function recordedCallFull<T>(
   deps: { llm: LlmClient; store: ArtifactStore },
   key: string,
   request: LlmRequest<T>,
-  options: LlmCallOptions = {},
+  options: RecordOptions = {},
 ): Promise<{ result: RecordedLlmResult<T>; text: string; parsed: T | undefined }> {
   const ref = request.model ?? deps.llm.roles.model(request.role);
   const requestHash = hashRequest(request, ref);
@@ -107,12 +152,17 @@ export async function recordedCallFull<T>(
         request.schema && prior.response.parsed !== undefined
           ? request.schema.parse(prior.response.parsed)
           : undefined;
-      return { result: small({ ...prior.response, parsed }, key, true), text: prior.response.text, parsed };
+      return {
+        result: small({ ...prior.response, parsed }, key, true, prior.interrupted),
+        text: prior.response.text,
+        parsed,
+      };
     }
   }
+  const { interruptedOutputChars, onReply, ...callOptions } = options;
   let response: LlmResponse<T>;
   try {
-    response = await deps.llm.call(request, options);
+    response = await deps.llm.call(request, callOptions);
   } catch (err) {
     if (err instanceof LlmOutputInvalidError) {
       const rawKey = (await deps.store.put(`${key}.invalid.txt`, err.raw, { contentType: 'text/plain' })).key;
@@ -123,13 +173,16 @@ export async function recordedCallFull<T>(
     }
     throw err;
   }
+  onReply?.(response.text.length);
+  const interrupted = interruptedSpend(deps.llm, ref, response, interruptedOutputChars ?? []);
   const { schema: _schema, ...plainRequest } = request;
   const transcript: Transcript = {
     requestHash,
     step: options.step ?? key,
     request: { ...plainRequest, schemaName: request.schemaName, resolvedModel: ref },
     response,
+    ...(interrupted ? { interrupted } : {}),
   };
   await deps.store.putJson(key, transcript);
-  return { result: small(response, key, false), text: response.text, parsed: response.parsed };
+  return { result: small(response, key, false, interrupted), text: response.text, parsed: response.parsed };
 }

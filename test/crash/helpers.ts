@@ -562,6 +562,8 @@ export interface LabelledRequest {
   /** The reply's tag (`r<n>`), found in every artifact made from this reply. */
   tag: string;
   request: RecordedRequest;
+  /** Characters of the reply text it was given (set once the answer is chosen). */
+  replyChars?: number;
 }
 
 export interface Hold {
@@ -669,6 +671,7 @@ export class PipelineLlm {
         status: 400,
         message: `the crash tests' LLM script has no answer for step "${step}": ${JSON.stringify(req.body.messages).slice(0, 300)}`,
       };
+    if (reply.kind === 'text') call.replyChars = reply.text.length;
     const hold = this.holds.find((h) => !h.fired && h.match.test(step));
     if (!hold) return reply;
     hold.fired = true;
@@ -676,11 +679,9 @@ export class PipelineLlm {
     if (hold.mode === 'stream' && reply.kind === 'text') {
       // Long enough to stream for minutes at one 8-character chunk a second.
       // The tag goes first, so the part that arrives before the kill carries it.
-      return {
-        ...reply,
-        text: `(${call.tag}) ${reply.text}\n${'We discuss this at length. '.repeat(30)}`,
-        chunkDelayMs: 1000,
-      };
+      const text = `(${call.tag}) ${reply.text}\n${'We discuss this at length. '.repeat(30)}`;
+      call.replyChars = text.length;
+      return { ...reply, text, chunkDelayMs: 1000 };
     }
     await hold.released;
     return reply;
@@ -728,6 +729,8 @@ export interface PaperAudit {
     text: string;
     /** The tag of the reply it recorded (`r<n>`: the n-th request the fake LLM answered). */
     tag?: string;
+    /** Attempts of this step cut off mid-reply, estimated by the retry that recorded it. */
+    interrupted?: Transcript['interrupted'];
   }[];
   /** Distinct versions of each workspace file across every workspace snapshot of the suite. */
   fileVersions: Record<string, string[]>;
@@ -756,6 +759,7 @@ export async function auditPaper(store: S3ArtifactStore, paperId: string): Promi
         outputTokens: t.response.usage.outputTokens,
         text: t.response.text,
         tag: tagOf(t.response.text),
+        interrupted: t.interrupted,
       });
     } else if (key.startsWith('writeup/') && 'sections' in doc) {
       drafts[key] = JSON.stringify(doc);
@@ -774,7 +778,7 @@ export async function auditPaper(store: S3ArtifactStore, paperId: string): Promi
   };
 }
 
-/** Sum of the transcripts' spend: what the paper's model calls cost, each counted once. */
+/** Sum of the transcripts' own replies (interrupted attempts not included): each counted once. */
 export function transcriptSpend(a: PaperAudit): {
   calls: number;
   costUsd: number;

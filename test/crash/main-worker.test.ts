@@ -134,17 +134,30 @@ describe('main worker SIGKILLed during LLM activities', () => {
         'completed',
       ]);
 
-      // ---- costs: the outcome's total is the sum of the transcripts, which is what was billed
+      // ---- costs: every reply delivered whole is counted once (its transcript), plus an estimate
+      // for the reply cut off mid-stream, which a provider bills and never reports. The reply
+      // killed before its first token is not counted: whether its prompt was billed is unknown.
       const spent = transcriptSpend(audit);
       const billed = llm.billed();
       expect(spent.calls).toBe(billed.calls);
-      expect(outcome.cost.calls).toBe(billed.calls);
-      expect(outcome.cost.inputTokens).toBe(billed.inputTokens);
-      expect(outcome.cost.outputTokens).toBe(billed.outputTokens);
       expect(spent.inputTokens).toBe(billed.inputTokens);
-      expect(outcome.cost.costUsd).toBeGreaterThan(0);
-      expect(outcome.cost.costUsd).toBeCloseTo(billed.costUsd, 12);
+      expect(spent.outputTokens).toBe(billed.outputTokens);
       expect(spent.costUsd).toBeCloseTo(billed.costUsd, 12);
+      const cut = audit.transcripts.filter((t) => t.interrupted);
+      expect(cut.map((t) => t.tag)).toEqual([results2.tag]);
+      const lost = cut[0]!.interrupted!;
+      expect(lost.attempts).toBe(1);
+      // 8 characters a second for the 3 s before the kill, reported at most 1 s late.
+      expect(lost.outputChars[0]).toBeGreaterThanOrEqual(8);
+      expect(lost.outputChars[0]).toBeLessThanOrEqual(8 * 6);
+      expect(lost.usage.inputTokens).toBe(results1.request.usage!.input);
+      expect(lost.usage.outputTokens).toBeGreaterThan(0);
+      expect(lost.usage.outputTokens).toBeLessThan(results1.request.usage!.output);
+      expect(lost.costUsd).toBeGreaterThan(0);
+      expect(outcome.cost.calls).toBe(billed.calls + 1);
+      expect(outcome.cost.inputTokens).toBe(billed.inputTokens + lost.usage.inputTokens);
+      expect(outcome.cost.outputTokens).toBe(billed.outputTokens + lost.usage.outputTokens);
+      expect(outcome.cost.costUsd).toBeCloseTo(billed.costUsd + lost.costUsd, 12);
 
       // ---- artifacts once: one edit of experiment.py (the retried reply's), three notes versions,
       // one plot edit; the killed replies left nothing behind
@@ -180,7 +193,8 @@ describe('main worker SIGKILLed during LLM activities', () => {
       console.log(
         `crash/main-worker: ${wallS.toFixed(0)} s wall; SIGKILL → retried model request: ` +
           `${(resume1 / 1000).toFixed(1)} s (waiting for a reply), ${(resume2 / 1000).toFixed(1)} s (mid-stream); ` +
-          `${billed.calls} model calls billed once each, $${outcome.cost.costUsd.toFixed(6)}`,
+          `${billed.calls} model calls billed once each, $${outcome.cost.costUsd.toFixed(6)} ` +
+          `(of which $${lost.costUsd.toFixed(6)} estimated for the reply cut off after ${lost.outputChars[0]} characters)`,
       );
     },
     30 * 60_000,

@@ -4,7 +4,8 @@
  * for OUTAGE_S, then starts again on the same data. Activities fail with a retryable
  * ServiceUnavailable error, Temporal retries them, and the paper completes with every artifact
  * once. The reply that arrived during the outage was lost with its activity attempt: the provider
- * billed it, the paper (which never used it) does not count it.
+ * billed it, and the paper counts it too, as an estimate (the attempt had reported the reply's
+ * length in its last heartbeat before it failed).
  *
  * The outage must stay well inside the main-queue retry policy (MAIN_ACTIVITY_OPTIONS in
  * workflows/paper.ts: 2 s initial interval, doubling): with 20 s the step gets through on its
@@ -100,17 +101,26 @@ describe('S3 server stopped mid-paper', () => {
       const kept = llm.calls.filter((c) => c !== first).map((c) => c.tag);
       expect(audit.transcripts.map((t) => t.tag).sort()).toEqual([...kept].sort());
 
-      // Costs: the paper counts each reply it used once; the lost reply is the only difference
-      // from what the provider billed.
+      // Costs: the transcripts count each reply the paper used once; the lost reply is counted
+      // by the retry that recorded the step, from its length, as an estimate.
       const spent = transcriptSpend(audit);
       const billed = llm.billed();
       const lost = first.request.usage!;
-      expect(outcome.cost.calls).toBe(billed.calls - 1);
       expect(spent.calls).toBe(billed.calls - 1);
-      expect(outcome.cost.inputTokens).toBe(billed.inputTokens - lost.input);
-      expect(outcome.cost.outputTokens).toBe(billed.outputTokens - lost.output);
-      expect(outcome.cost.costUsd).toBeCloseTo(billed.costUsd - llm.costOf(lost), 12);
-      expect(spent.costUsd).toBeCloseTo(outcome.cost.costUsd, 12);
+      expect(spent.inputTokens).toBe(billed.inputTokens - lost.input);
+      const estimated = audit.transcripts.filter((t) => t.interrupted).map((t) => [t.tag, t.interrupted]);
+      expect(estimated).toEqual([
+        [retried.tag, expect.objectContaining({ attempts: 1, outputChars: [first.replyChars] })],
+      ]);
+      const est = audit.transcripts.find((t) => t.interrupted)!.interrupted!;
+      expect(est.usage.inputTokens).toBe(lost.input);
+      // The fake bills ceil(chars / 4); the estimate uses the retried reply's own ratio.
+      expect(Math.abs(est.usage.outputTokens - lost.output)).toBeLessThanOrEqual(2);
+      expect(outcome.cost.calls).toBe(billed.calls);
+      expect(outcome.cost.inputTokens).toBe(billed.inputTokens);
+      expect(outcome.cost.outputTokens).toBe(billed.outputTokens - lost.output + est.usage.outputTokens);
+      expect(outcome.cost.costUsd).toBeCloseTo(billed.costUsd - llm.costOf(lost) + est.costUsd, 12);
+      expect(outcome.cost.costUsd).toBeCloseTo(spent.costUsd + est.costUsd, 12);
 
       // Artifacts once; the lost reply left nothing behind, the retried one is in the draft.
       const v = audit.fileVersions;

@@ -10,9 +10,9 @@ import { ACTIVITY_WORKER_OPTIONS } from '../../workers/create-worker';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function environment(heartbeatTimeoutMs: number) {
+function environment(heartbeatTimeoutMs: number, heartbeatDetails?: unknown) {
   const env = new MockActivityEnvironment(
-    { heartbeatTimeoutMs },
+    { heartbeatTimeoutMs, heartbeatDetails },
     {
       logger: new DefaultLogger('ERROR', () => undefined),
       interceptors: ACTIVITY_WORKER_OPTIONS.interceptors.activity,
@@ -50,6 +50,20 @@ test('timer beats repeat the last progress details', async () => {
   expect(rest[0]).toEqual({ checkpointKey: 'runs/a/ckpt-1', step: 100 });
   expect(rest.at(-1)).toEqual({ checkpointKey: 'runs/a/ckpt-2', step: 200 });
   expect(rest.filter((d) => (d as { step: number }).step === 100).length).toBeGreaterThan(1);
+});
+
+test("a retry repeats the previous attempt's details until it reports its own", async () => {
+  const previous = { checkpointKey: 'runs/a/ckpt-7', step: 700 };
+  const { env, beats } = environment(400, previous);
+  await env.run(async () => {
+    await sleep(350); // fetching the workspace, say: nothing to report yet
+    reportProgress({ checkpointKey: 'runs/a/ckpt-8', step: 800 });
+    await sleep(250);
+  });
+  const own = beats.findIndex((d) => (d as { step: number }).step === 800);
+  expect(own).toBeGreaterThanOrEqual(2);
+  expect(beats.slice(0, own)).toEqual(Array(own).fill(previous));
+  expect(beats.slice(own).every((d) => (d as { step: number }).step === 800)).toBe(true);
 });
 
 test('the interval is a quarter of the heartbeat timeout, between 100 ms and 5 s', () => {
