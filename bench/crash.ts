@@ -212,8 +212,9 @@ export async function main(argv: string[] = []): Promise<void> {
     const outcome = (await handle.result()) as { state: string; cost: { costUsd: number; calls: number } };
     await gpuCheck?.();
     console.log(
-      `paper ${outcome.state} in ${s(Date.now() - t0)}; ${outcome.cost.calls} model calls counted, ` +
-        `${llm.billed().calls} billed, ${llm.calls.filter((c) => c.request.outcome === 'aborted').length} cut off`,
+      `paper ${outcome.state} in ${s(Date.now() - t0)}; ${outcome.cost.calls} model calls counted ` +
+        `(replies cut off or lost are estimated), ${llm.billed().calls} replies delivered whole, ` +
+        `${llm.calls.filter((c) => c.request.outcome === 'aborted').length} cut off`,
     );
   } finally {
     console.log(`\n${'crash kind'.padEnd(13)} ${'interrupted'.padEnd(44)} crash → resumed progress`);
