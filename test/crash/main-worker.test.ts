@@ -71,7 +71,7 @@ describe('main worker SIGKILLed during LLM activities', () => {
 
       // Kill 2: the results section is streaming in (one chunk a second).
       const results1 = await writeHold.arrived;
-      await sleep(3000);
+      await sleep(4000);
       const kill2 = await killWorker(main2);
       const main3 = startWorker('main', suite.env, 'main-3');
       const results2 = await waitUntil(
@@ -147,7 +147,7 @@ describe('main worker SIGKILLed during LLM activities', () => {
       expect(cut.map((t) => t.tag)).toEqual([results2.tag]);
       const lost = cut[0]!.interrupted!;
       expect(lost.attempts).toBe(1);
-      // 8 characters a second for the 3 s before the kill, reported at most 1 s late.
+      // 8 characters a second for the 4 s before the kill, reported at most 1 s late.
       expect(lost.outputChars[0]).toBeGreaterThanOrEqual(8);
       expect(lost.outputChars[0]).toBeLessThanOrEqual(8 * 6);
       expect(lost.usage.inputTokens).toBe(results1.request.usage!.input);

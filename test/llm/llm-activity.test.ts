@@ -161,11 +161,12 @@ test('heartbeats keep a generation longer than the heartbeat timeout alive', asy
 });
 
 test('a model silent for longer than the heartbeat timeout is asked once (the worker keeps it alive)', async () => {
-  // A reasoning model that thinks before its first token: no chunk arrives for 3.5 s, with a
-  // 1 s heartbeat timeout. Only the worker's keep-alive timer can hold the attempt.
+  // A reasoning model that thinks before its first token: no chunk arrives for 5 s, with a
+  // 2 s heartbeat timeout. Only the worker's keep-alive timer can hold the attempt (it beats
+  // every 500 ms; the SDK sends one at least every second).
   server.fallback = () =>
-    new Promise((resolve) => setTimeout(() => resolve(reply.text('thought it through')), 3500));
-  const handle = await probe({ calls: [call('silent')], heartbeatTimeoutS: 1, maximumAttempts: 3 });
+    new Promise((resolve) => setTimeout(() => resolve(reply.text('thought it through')), 5000));
+  const handle = await probe({ calls: [call('silent')], heartbeatTimeoutS: 2, maximumAttempts: 3 });
   const result = (await handle.result()) as LlmProbeResult;
   expect(result.results[0]!.summary).toBe('thought it through');
   expect(server.requests).toHaveLength(1);
