@@ -25,6 +25,7 @@ import type { PaperInput, PaperOutcome, PaperSettings } from '../../workflows';
 import { DEFAULT_PAPER_SETTINGS } from '../../workflows/settings';
 import { FakeLlmServer, type FakeReply, type FakeUsage, type RecordedRequest } from '../llm/fake-llm-server';
 import { waitUntil } from './history';
+import { editBlock, reviewForm } from '../harness/replies';
 
 export { activitiesOf, completedByType, sleep, waitUntil, type ActivityRecord } from './history';
 
@@ -135,6 +136,17 @@ export function startWorker(
   live.add(w);
   void exited.then(() => live.delete(w));
   return w;
+}
+
+/** A GPU worker and a main worker, once both poll: how every crash test starts. */
+export async function startPollingWorkers(
+  env: Record<string, string>,
+  mainName = 'main',
+): Promise<{ gpu: WorkerProc; main: WorkerProc }> {
+  const gpu = startWorker('gpu', env, 'gpu');
+  const main = startWorker('main', env, mainName);
+  await Promise.all([gpu.polling, main.polling]);
+  return { gpu, main };
 }
 
 /** SIGKILL to the worker's whole process group: no graceful shutdown, nothing flushed. */
@@ -415,27 +427,7 @@ const IDEA = {
   Novelty: 6,
 };
 
-const REVIEW = {
-  summary: 'The paper studies warmup length in grokking.',
-  strengths: ['clear question'],
-  weaknesses: ['small scale'],
-  originality: 2,
-  quality: 3,
-  clarity: 3,
-  significance: 2,
-  questions: [],
-  limitations: ['one template'],
-  ethicalConcerns: false,
-  soundness: 3,
-  presentation: 3,
-  contribution: 2,
-  overall: 6,
-  confidence: 3,
-  decision: 'Accept',
-};
-
-const block = (file: string, search: string, replace: string) =>
-  `${file}\n<<<<<<< SEARCH\n${search}\n=======\n${replace}\n>>>>>>> REPLACE\n`;
+const REVIEW = reviewForm();
 
 type Message = { role: string; content: string | { type: string; text?: string }[] };
 const textOf = (m: Message | undefined) =>
@@ -499,12 +491,12 @@ export function answerFor(step: string, tag: string, body: Record<string, unknow
     case 'experiments/run_1/edit':
       return text(
         `Plan (${tag}): run 1 doubles the warmup; that is the whole plan.\n\n` +
-          block(
+          editBlock(
             'experiment.py',
             'warmup_steps=10, steps_per_dataset=150',
             'warmup_steps=20, steps_per_dataset=150',
           ) +
-          block(
+          editBlock(
             'experiment.py',
             'DEFAULT_CHECKPOINT_EVERY = 50 if FAST else 1000',
             `# crash-test edit ${tag}\nDEFAULT_CHECKPOINT_EVERY = 50 if FAST else 1000`,
@@ -514,7 +506,7 @@ export function answerFor(step: string, tag: string, body: Record<string, unknow
       return text(`Run 1 doubled the warmup steps from 10 to 20 (${tag}).`);
     case 'plots/edit':
       return text(
-        block(
+        editBlock(
           'plot.py',
           '    "run_0": "Baseline",',
           `    "run_0": "Baseline",\n    "run_1": "Doubled warmup (${tag})",`,

@@ -21,6 +21,7 @@ import {
   PipelineLlm,
   sleep,
   startPaper,
+  startPollingWorkers,
   startWorker,
   transcriptSpend,
   waitUntil,
@@ -48,9 +49,7 @@ describe('main worker SIGKILLed during LLM activities', () => {
     async () => {
       const t0 = Date.now();
       const input = await paperInput(suite.config);
-      const gpu = startWorker('gpu', suite.env, 'gpu');
-      const main1 = startWorker('main', suite.env, 'main-1');
-      await Promise.all([gpu.polling, main1.polling]);
+      const { gpu, main: main1 } = await startPollingWorkers(suite.env, 'main-1');
 
       const editHold = llm.hold(/^experiments\/run_1\/edit$/, 'before');
       const writeHold = llm.hold(/^writeup\/results\/draft$/, 'stream');

@@ -24,7 +24,7 @@ import {
   PrivateS3,
   sleep,
   startPaper,
-  startWorker,
+  startPollingWorkers,
   transcriptSpend,
   waitUntil,
   type CrashSuite,
@@ -57,9 +57,7 @@ describe('S3 server stopped mid-paper', () => {
     async () => {
       const t0 = Date.now();
       const input = await paperInput(suite.config);
-      const gpu = startWorker('gpu', suite.env, 'gpu');
-      const main = startWorker('main', suite.env, 'main');
-      await Promise.all([gpu.polling, main.polling]);
+      const { gpu, main } = await startPollingWorkers(suite.env);
       const hold = llm.hold(STEP, 'before');
       const handle = await startPaper(client, suite.config, input);
 

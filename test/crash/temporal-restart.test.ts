@@ -19,7 +19,7 @@ import {
   PrivateTemporal,
   QUICK_PAPER,
   sleep,
-  startWorker,
+  startPollingWorkers,
   transcriptSpend,
   uniqueId,
   waitUntil,
@@ -49,9 +49,7 @@ describe('Temporal dev server stopped mid-campaign', () => {
     'completes the campaign after a server kill and restart on the same DB file',
     async () => {
       const t0 = Date.now();
-      const gpu = startWorker('gpu', suite.env, 'gpu');
-      const main = startWorker('main', suite.env, 'main');
-      await Promise.all([gpu.polling, main.polling]);
+      const { gpu, main } = await startPollingWorkers(suite.env);
       const hold = llm.hold(STEP, 'before');
       const input: CampaignInput = {
         template: 'grokking',

@@ -11,6 +11,7 @@ import { DEFAULT_CAMPAIGN_SETTINGS, DEFAULT_PAPER_SETTINGS } from '../../workflo
 import { startTestWorkers, suiteConfig, suiteStore, uniqueId } from '../harness';
 import { FakeScholarServer } from '../literature/fake-scholar-server';
 import { ScriptedProvider } from '../llm/scripted-provider';
+import { editBlock, reviewForm } from '../harness/replies';
 
 const IDEA = {
   Name: 'warmup_grokking',
@@ -21,27 +22,12 @@ const IDEA = {
   Novelty: 5,
 };
 
-const REVIEW = {
+const REVIEW = reviewForm({
   summary: 'The paper studies warmup in grokking.',
   strengths: ['clear'],
-  weaknesses: ['small scale'],
-  originality: 2,
-  quality: 3,
-  clarity: 3,
-  significance: 2,
-  questions: [],
-  limitations: ['one template'],
-  ethicalConcerns: false,
-  soundness: 3,
-  presentation: 3,
-  contribution: 2,
   overall: 5,
-  confidence: 3,
   decision: 'Reject',
-};
-
-const block = (file: string, search: string, replace: string) =>
-  `${file}\n<<<<<<< SEARCH\n${search}\n=======\n${replace}\n>>>>>>> REPLACE\n`;
+});
 
 const promptOf = (req: ProviderRequest) => [req.context, ...req.messages.map((m) => m.content)].join('\n');
 
@@ -75,13 +61,13 @@ function script(): ScriptedProvider {
     },
     {
       step: /experiments\/run_1\/edit-1/,
-      reply: `Plan: run 1 doubles the warmup.\n\n${block('experiment.py', 'warmup_steps=10, steps_per_dataset=150', 'warmup_steps=20, steps_per_dataset=150')}`,
+      reply: `Plan: run 1 doubles the warmup.\n\n${editBlock('experiment.py', 'warmup_steps=10, steps_per_dataset=150', 'warmup_steps=20, steps_per_dataset=150')}`,
     },
     { step: /experiments\/run_1\/notes/, reply: 'Run 1 doubled the warmup steps from 10 to 20.' },
     { step: /experiments\/run_2\/edit-1/, reply: 'ALL_COMPLETED' },
     {
       step: /plots\/edit-1/,
-      reply: block(
+      reply: editBlock(
         'plot.py',
         '    "run_0": "Baseline",',
         '    "run_0": "Baseline",\n    "run_1": "Doubled warmup",',
