@@ -68,7 +68,7 @@ export default tseslint.config(
       'no-restricted-syntax': [
         'error',
         {
-          selector: "CallExpression[callee.property.name='heartbeat'][callee.object.name!='env']",
+          selector: "CallExpression[callee.property.name='heartbeat']",
           message: 'Report progress with reportProgress() from activities/keepalive.ts.',
         },
         {

@@ -74,7 +74,7 @@ export function createExperimentActivities(deps: ActivityDeps) {
           slot,
           attempt: ctx.info.attempt,
           resumeFrom: ctx.info.heartbeatDetails as ExperimentHeartbeat | undefined,
-          heartbeat: reportProgress,
+          reportProgress,
           signal: ctx.cancellationSignal,
           keyRoot,
         },

@@ -91,7 +91,7 @@ export interface ExperimentEnv {
   attempt: number;
   /** Last heartbeat of the previous attempt, if any. */
   resumeFrom?: ExperimentHeartbeat;
-  heartbeat(details: ExperimentHeartbeat): void;
+  reportProgress(details: ExperimentHeartbeat): void;
   signal?: AbortSignal;
   /** Where this run's artifacts go: defaults to papers/<paperId>/experiments/<runName>/… */
   keyRoot?: string;
@@ -145,7 +145,7 @@ export async function runExperimentOnce(
       : undefined;
     let lastSeen: { bytes: number; mtimeMs: number } | null = null;
     const beat = () =>
-      env.heartbeat({
+      env.reportProgress({
         ...tracker.progress,
         checkpointKey: uploaded?.key,
         checkpointStep: uploaded?.step,

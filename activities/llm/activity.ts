@@ -12,9 +12,7 @@ import { llmSchema } from './schemas';
 import type { LlmCallInput, RecordedLlmResult } from './call-types';
 import { recordedCall, transcriptKey, type RecordOptions } from './recorded';
 import type { ChatMessage, ContextPart } from './types';
-import { reportProgress } from '../keepalive';
-
-const HEARTBEAT_EVERY_MS = 1_000;
+import { HEARTBEAT_THROTTLE_MS, reportProgress } from '../keepalive';
 
 /**
  * What a model call reports while it streams: its step, the reply characters seen so far, and
@@ -62,7 +60,7 @@ export function activityStreaming(step: string): RecordOptions {
     onText: (chunk) => {
       chars += chunk.length;
       const now = Date.now();
-      if (now - lastBeat >= HEARTBEAT_EVERY_MS) {
+      if (now - lastBeat >= HEARTBEAT_THROTTLE_MS) {
         lastBeat = now;
         report();
       }

@@ -205,7 +205,7 @@ describe('runExperiment when the infrastructure fails', () => {
     const paperId = uniqueId('paper');
     const workspace = await uploadWorkspace(store, paperId, toyFiles());
     const err = await runExperimentOnce(
-      { ...deps, sandbox, slot: { kind: 'cpu' }, attempt: 1, heartbeat: () => undefined },
+      { ...deps, sandbox, slot: { kind: 'cpu' }, attempt: 1, reportProgress: () => undefined },
       { paperId, runName: 'run_1', templateName: 'toy', workspace, fast: true },
     ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SandboxUnavailableError);
@@ -221,7 +221,7 @@ describe('runExperiment when the infrastructure fails', () => {
       s3: { ...config.s3, endpoint: 'http://127.0.0.1:9' },
     });
     const err = await runExperimentOnce(
-      { ...deps, store: deadStore, slot: { kind: 'cpu' }, attempt: 1, heartbeat: () => undefined },
+      { ...deps, store: deadStore, slot: { kind: 'cpu' }, attempt: 1, reportProgress: () => undefined },
       {
         paperId: uniqueId('paper'),
         runName: 'run_1',
