@@ -50,13 +50,63 @@ export default tseslint.config(
     },
   },
   {
+    // Workflow code imports the SDK's workflow packages and contracts/ only; activity *types*
+    // may be imported for the probe workflows, never an implementation.
     files: ['workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: workflowForbidden, patterns: ['../activities/*/!(*types)', '../lib/store/*'] },
+        {
+          paths: workflowForbidden,
+          patterns: [
+            {
+              group: ['**/activities', '**/activities/**'],
+              allowTypeImports: true,
+              message: 'Workflow code imports activity types only (`import type`); shared types live in contracts/.',
+            },
+            {
+              group: ['**/workers', '**/workers/**', '**/lib', '**/lib/**', '**/sandbox', '**/sandbox/**', '**/cli/**', '**/infra/**'],
+              message: 'Workflow code is deterministic: import shared types and presets from contracts/.',
+            },
+          ],
+        },
       ],
       'no-restricted-globals': ['error', 'fetch', 'process', 'require'],
+    },
+  },
+  {
+    // contracts/ is what workflows and activities share: it imports only itself and the SDK's
+    // workflow-safe packages, so importing it can never pull I/O into a workflow bundle.
+    files: ['contracts/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!\\./|@temporalio/(workflow|common)$)',
+              message: 'contracts/ imports only ./ files and @temporalio/workflow or @temporalio/common.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Activities and the sandbox are below the workflows: they share types through contracts/.
+    files: ['activities/**/*.ts', 'sandbox/**/*.ts', 'lib/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/workflows', '**/workflows/**', '**/workers', '**/workers/**', '**/cli', '**/cli/**'],
+              message: 'Activities import shared types from contracts/, never from workflows/, workers/ or cli/.',
+            },
+          ],
+        },
+      ],
     },
   },
   {

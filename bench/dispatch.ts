@@ -14,7 +14,7 @@ import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { loadProcessConfig } from '../lib/config';
-import { MAIN_ACTIVITY_OPTIONS } from '../workflows/paper';
+import { MAIN_ACTIVITY_OPTIONS } from '../contracts';
 import { connectClient, connectWorker, installRuntimeLogger } from '../lib/temporal';
 import type { DispatchInput } from './dispatch-workflows';
 import { ACTIVITY_WORKER_OPTIONS } from '../workers/create-worker';
@@ -30,7 +30,7 @@ const ms = (x: number) => `${x.toFixed(1)} ms`;
 
 const VARIANTS: { name: string; options: ActivityOptions }[] = [
   { name: 'minimal options (startToClose only)', options: { startToCloseTimeout: '1 minute' } },
-  { name: 'paper.ts main-queue options (MAIN_ACTIVITY_OPTIONS)', options: MAIN_ACTIVITY_OPTIONS },
+  { name: 'main-queue preset (MAIN_ACTIVITY_OPTIONS)', options: MAIN_ACTIVITY_OPTIONS },
   {
     // paper.ts gives every activity a summary for the UI; it is stored in the scheduled event.
     name: 'paper.ts options + a summary as paper.ts sets it',

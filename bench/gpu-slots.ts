@@ -32,8 +32,8 @@ import { S3ArtifactStore } from '../lib/store';
 import { connectClient, connectWorker, installRuntimeLogger } from '../lib/temporal';
 import type { SandboxResult, SandboxRunner, SandboxRunSpec } from '../sandbox';
 import { ACTIVITY_WORKER_OPTIONS, createWorker } from '../workers/create-worker';
-import { DEFAULT_PAPER_SETTINGS, type PaperInput, type PaperOutcome, type PaperSettings } from '../workflows';
-import type { MainPorts } from '../workflows/ports';
+import { DEFAULT_PAPER_SETTINGS, type MainPorts, type PaperSettings } from '../contracts';
+import type { PaperInput, PaperOutcome } from '../workflows';
 import { fakePorts } from '../test/pipeline/fake-ports';
 
 const GPU_ACTIVITIES = new Set(['runExperiment', 'runBaseline']);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import Docker from 'dockerode';
 import type { Config } from '../lib/config';
 import { createLogger } from '../lib/log';
-import { SEARCH_ATTRIBUTE_TYPES } from '../lib/search-attributes';
+import { SEARCH_ATTRIBUTE_TYPES } from '../contracts';
 import { S3ArtifactStore } from '../lib/store';
 import { connectClient } from '../lib/temporal';
 import { DockerSandboxRunner, sandboxImage, sandboxLimits } from '../sandbox';

@@ -2,7 +2,7 @@
  * Text output of the operator commands: tables, status blocks, and the one-line summaries of a
  * campaign or paper that `status` and `run --follow` share.
  */
-import type { CampaignStatus, PaperStatus, SteeringNote } from '../workflows/messages';
+import type { CampaignStatus, PaperStatus, SteeringNote } from '../contracts';
 import type { ListedWorkflow, StatusReport } from './ops-lib';
 
 export const usd = (n: number | undefined): string => (n === undefined ? '-' : `$${n.toFixed(4)}`);

@@ -1,5 +1,5 @@
 /**
- * The operator's side of the workflow messages (workflows/messages.ts): connecting, finding
+ * The operator's side of the workflow messages (contracts/messages.ts): connecting, finding
  * workflows, querying with a fallback for workflows no worker serves, sending signals and
  * updates, and turning Temporal's errors into messages a person can act on. The commands
  * themselves are in ./ops.ts.
@@ -16,9 +16,8 @@ import {
 } from '@temporalio/client';
 import { InvalidArgumentError } from 'commander';
 import type { Config } from '../lib/config';
-import { SA } from '../lib/search-attributes';
+import { type ArtifactKeys, type CampaignStatus, type PaperStatus, SA } from '../contracts';
 import { connectClient } from '../lib/temporal-client';
-import type { ArtifactKeys, CampaignStatus, PaperStatus } from '../workflows/messages';
 
 /** Exit codes, documented in the README: scripts can tell the failures apart. */
 export const EXIT = {

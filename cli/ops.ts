@@ -1,7 +1,7 @@
 /**
  * The operator commands of `scientist`: find workflows (`ls`), look at one (`status`, `logs`,
  * `get`, `ui`) and steer it (`pause`, `resume`, `steer`, `approve`, `budget`, `skip`, `cancel`)
- * through the messages of workflows/messages.ts. Every command takes `--json`.
+ * through the messages of contracts/messages.ts. Every command takes `--json`.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -10,7 +10,7 @@ import type { Client } from '@temporalio/client';
 import { loadProcessConfig, type Config } from '../lib/config';
 import { ArtifactNotFoundError } from '../lib/errors';
 import { workflowUiUrl } from '../lib/temporal-client';
-import { SKIPPABLE_STAGES, steerText, type CampaignStatus, type SkippableStage } from '../workflows/messages';
+import { type CampaignStatus, SKIPPABLE_STAGES, type SkippableStage, steerText } from '../contracts';
 import { formatList, formatStatus, usd } from './format';
 import {
   CliError,

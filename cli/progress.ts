@@ -3,7 +3,7 @@
  * (stage, run, cost, step), redrawn in place with ANSI cursor moves when stdout is a terminal,
  * and plain lines (one whenever something changes) when it is not.
  */
-import type { CampaignStatus, PaperStatus } from '../workflows/messages';
+import type { CampaignStatus, PaperStatus } from '../contracts';
 import { campaignLine, paperLine, usd } from './format';
 
 /** What the display knows about one paper. */

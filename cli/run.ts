@@ -7,14 +7,15 @@ import { WorkflowIdReusePolicy } from '@temporalio/client';
 import type { Config } from '../lib/config';
 import { S3ArtifactStore } from '../lib/store';
 import { connectClient, installRuntimeLogger, workflowUiUrl } from '../lib/temporal';
-import { SA } from '../lib/search-attributes';
 import {
-  DEFAULT_CAMPAIGN_SETTINGS,
-  type CampaignInput,
-  type CampaignOutcome,
   type CampaignSettings,
-} from '../workflows';
-import type { CampaignStatus, PaperStatus } from '../workflows/messages';
+  type CampaignStatus,
+  DEFAULT_CAMPAIGN_SETTINGS,
+  type PaperStatus,
+  QUICK_CAMPAIGN_SETTINGS,
+  SA,
+} from '../contracts';
+import type { CampaignInput, CampaignOutcome } from '../workflows';
 import { createWorker } from '../workers/create-worker';
 import {
   ChangedLines,
@@ -43,33 +44,14 @@ export interface RunOptions {
 
 /** The campaign settings for the options: AI Scientist defaults, or the quick profile. */
 export function campaignSettings(o: RunOptions): CampaignSettings {
-  const base = DEFAULT_CAMPAIGN_SETTINGS;
-  const quick: Partial<CampaignSettings> = o.quick
-    ? { ideas: 1, ideaReflections: 1, noveltyRounds: 2, papers: 1, parallelism: 1 }
-    : {};
-  // Each local-model call costs about a minute on a CPU: drafts are not refined, and a paper that
-  // compiles gets one fix round for its warnings, not two.
-  const paperQuick = o.quick
-    ? {
-        maxRuns: 1,
-        maxRunAttempts: 2,
-        maxPlotAttempts: 2,
-        refineSections: false,
-        citationRounds: 1,
-        compileRounds: 2,
-        reviewers: 2,
-        reviewReflections: 0,
-      }
-    : {};
+  const base = o.quick ? QUICK_CAMPAIGN_SETTINGS : DEFAULT_CAMPAIGN_SETTINGS;
   return {
     ...base,
-    ...quick,
     ...(o.ideas !== undefined ? { ideas: o.ideas } : {}),
     ...(o.papers !== undefined ? { papers: o.papers } : {}),
     ...(o.budgetUsd !== undefined ? { budgetUsd: o.budgetUsd } : {}),
     paper: {
       ...base.paper,
-      ...paperQuick,
       ...(o.runs !== undefined ? { maxRuns: o.runs } : {}),
       ...(o.budgetUsd !== undefined ? { budgetUsd: o.budgetUsd } : {}),
       fast: o.fast ?? base.paper.fast,

@@ -6,7 +6,7 @@
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import type { Config } from './config';
-import { SEARCH_ATTRIBUTE_TYPES } from './search-attributes';
+import { SEARCH_ATTRIBUTE_TYPES } from '../contracts';
 import { connectClient } from './temporal';
 
 const INDEXED_TYPE = {

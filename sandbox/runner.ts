@@ -2,6 +2,7 @@
  * The sandbox contract: run a command in a locked-down container over its own size-limited work
  * area, with every limit enforced from outside the code that runs.
  */
+import type { SandboxOutcome } from '../contracts';
 
 export interface SandboxLimits {
   /** Memory limit; swap is disabled (memory+swap = memory). SCIENTIST_SANDBOX_MEMORY_MB, default 4096. */
@@ -63,12 +64,7 @@ export interface LiveWorkArea {
   read(relPath: string, maxBytes: number): Promise<Buffer | null>;
 }
 
-/**
- * How a run ended. `failed` = the code exited non-zero for its own reasons; the others name
- * the limit or event that stopped it.
- */
-export type SandboxOutcome =
-  'ok' | 'failed' | 'timeout' | 'oom' | 'pids' | 'disk' | 'output-cap' | 'network' | 'cancelled';
+export type { SandboxOutcome };
 
 export interface SandboxResult {
   outcome: SandboxOutcome;

@@ -12,7 +12,7 @@ import { createLogger } from '../lib/log';
 import { S3ArtifactStore } from '../lib/store';
 import { connectWorker } from '../lib/temporal';
 import { DockerSandboxRunner } from '../sandbox';
-import { discoverGpuSlots } from './gpus';
+import { discoverGpuSlots } from '../activities/experiments';
 import Docker from 'dockerode';
 
 export type WorkerRole = 'main' | 'gpu';

@@ -1,6 +1,6 @@
 /** The GPU worker: experiment runs on SCIENTIST_GPU_TASK_QUEUE, one at a time per GPU slot. */
 import { loadProcessConfig } from '../lib/config';
-import { discoverGpuSlots } from './gpus';
+import { discoverGpuSlots } from '../activities/experiments';
 import { exitOnFailure, runWorkerProcess } from './run';
 
 async function main(): Promise<void> {

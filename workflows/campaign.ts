@@ -16,25 +16,29 @@ import {
   CancellationScope,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
-import { SA } from '../lib/search-attributes';
-import { activityCaller, Control, Stopped, usd } from './control';
-import { addSpend, Ledger, type Spend } from './ledger';
 import {
+  addSpend,
   approveIdeasUpdate,
   artifactsQuery,
+  type CampaignSettings,
+  type CampaignStatus,
   campaignStatusQuery,
+  type IdeaSummary,
+  Ledger,
+  MAIN_ACTIVITY_OPTIONS,
+  type MainPorts,
   pauseSignal,
   resumeSignal,
+  SA,
   SKIPPABLE_STAGES,
-  skipStageUpdate,
-  steerSignal,
-  type CampaignStatus,
   type SkippableStage,
+  skipStageUpdate,
+  type Spend,
   type SteeringNote,
-} from './messages';
-import { MAIN_ACTIVITY_OPTIONS, paperWorkflow, type PaperOutcome } from './paper';
-import type { IdeaSummary, MainPorts } from './ports';
-import type { CampaignSettings } from './settings';
+  steerSignal,
+} from '../contracts';
+import { activityCaller, Control, Stopped, usd } from './control';
+import { paperWorkflow, type PaperOutcome } from './paper';
 
 export interface CampaignInput {
   template: string;

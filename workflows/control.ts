@@ -10,16 +10,16 @@ import {
   setHandler,
   type ActivityOptions,
 } from '@temporalio/workflow';
-import type { Ledger } from './ledger';
 import {
   cancelUpdate,
+  type Ledger,
   pauseSignal,
   resumeSignal,
   setBudgetUpdate,
+  type SteeringNote,
   steerSignal,
   steerText,
-  type SteeringNote,
-} from './messages';
+} from '../contracts';
 
 /** Thrown by `gate()` once a cancel was asked for; the workflow turns it into a `cancelled` end. */
 export class Stopped extends Error {

@@ -1,5 +1,6 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { GpuActivities, MainActivities } from '../activities';
+import { probeActivityOptions } from '../contracts';
 
 export interface HealthCheckInput {
   /** The GPU workers' task queue (workflow code cannot read config). */
@@ -16,10 +17,7 @@ export interface HealthCheckResult {
   sandboxMs: number;
 }
 
-const main = proxyActivities<MainActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { maximumAttempts: 5, initialInterval: '1 second' },
-});
+const main = proxyActivities<MainActivities>(probeActivityOptions());
 
 /**
  * Proves the plumbing: a probe goes to S3 from the main queue, through PyTorch in a sandbox on
@@ -27,11 +25,7 @@ const main = proxyActivities<MainActivities>({
  */
 export async function healthCheckWorkflow(input: HealthCheckInput): Promise<HealthCheckResult> {
   const checkId = workflowInfo().workflowId;
-  const gpu = proxyActivities<GpuActivities>({
-    taskQueue: input.gpuTaskQueue,
-    startToCloseTimeout: '5 minutes',
-    retry: { maximumAttempts: 3, initialInterval: '2 seconds' },
-  });
+  const gpu = proxyActivities<GpuActivities>(probeActivityOptions(input.gpuTaskQueue));
   const probeKey = await main.writeProbe(checkId, { numbers: input.numbers });
   const sandboxed = await gpu.sandboxProbe(checkId);
   const { sum } = await main.verifyProbe(checkId, sandboxed.outputKey);

@@ -1,7 +1,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { MainActivities } from '../activities';
 import type { LlmCallInput, RecordedLlmResult } from '../activities/llm/call-types';
-import { HEARTBEAT_TIMEOUT } from './ports';
+import { llmCallActivityOptions } from '../contracts';
 
 export interface LlmProbeInput {
   calls: LlmCallInput[];
@@ -25,21 +25,14 @@ export interface LlmProbeResult {
 /**
  * Runs LLM calls one after another as `llmCall` activities and sums their usage: the smallest
  * workflow that exercises the LLM layer through Temporal (tests, bench, `scientist doctor`).
- * The retry policy is the one LLM calls get everywhere: fast backoff, but a server's
- * Retry-After (nextRetryDelay) wins, and non-retryable failures fail at once.
  */
 export async function llmProbeWorkflow(input: LlmProbeInput): Promise<LlmProbeResult> {
-  const { llmCall } = proxyActivities<MainActivities>({
-    startToCloseTimeout: '15 minutes',
-    heartbeatTimeout: input.heartbeatTimeoutS ? `${input.heartbeatTimeoutS} seconds` : HEARTBEAT_TIMEOUT,
-    retry: {
-      initialInterval: '200 ms',
-      backoffCoefficient: 2,
-      maximumInterval: '1 minute',
-      maximumAttempts: input.maximumAttempts ?? 6,
-    },
-    summary: 'LLM call',
-  });
+  const { llmCall } = proxyActivities<MainActivities>(
+    llmCallActivityOptions(
+      input.heartbeatTimeoutS ? `${input.heartbeatTimeoutS} seconds` : undefined,
+      input.maximumAttempts,
+    ),
+  );
   const results: RecordedLlmResult[] = [];
   const total = { costUsd: 0, inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, calls: 0 };
   for (const call of input.calls) {

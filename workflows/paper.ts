@@ -11,32 +11,33 @@ import {
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
-  type ActivityOptions,
 } from '@temporalio/workflow';
-import { SA } from '../lib/search-attributes';
-import type { ExperimentFailureDetails, RunExperimentResult } from '../activities/experiments';
-import { activityCaller, Control, Stopped, usd } from './control';
-import { Ledger, type Spend } from './ledger';
 import {
   artifactsQuery,
-  paperStatusQuery,
-  PAPER_STAGES,
-  SKIPPABLE_STAGES,
-  skipStageUpdate,
-  type PaperStage,
-  type PaperStatus,
-  type SkippableStage,
-  type SteeringNote,
-} from './messages';
-import {
-  HEARTBEAT_TIMEOUT,
+  type ExperimentFailureDetails,
   type ExperimentRunResult,
   type GpuPorts,
+  gpuActivityOptions,
+  MAIN_ACTIVITY_OPTIONS,
   type IdeaSummary,
+  Ledger,
   type MainPorts,
+  PAPER_STAGES,
+  type PaperSettings,
+  type PaperStage,
+  type PaperStatus,
+  type RunExperimentResult,
+  paperStatusQuery,
+  SA,
+  SECTIONS,
+  SKIPPABLE_STAGES,
+  type SkippableStage,
+  skipStageUpdate,
+  type Spend,
+  type SteeringNote,
   type WorkspaceKey,
-} from './ports';
-import { SECTIONS, type PaperSettings } from './settings';
+} from '../contracts';
+import { activityCaller, Control, Stopped, usd } from './control';
 
 export interface PaperInput {
   campaignId: string;
@@ -80,19 +81,6 @@ export interface PaperOutcome {
 }
 
 export { paperStatusQuery };
-
-export const MAIN_ACTIVITY_OPTIONS: ActivityOptions = {
-  startToCloseTimeout: '15 minutes',
-  heartbeatTimeout: HEARTBEAT_TIMEOUT,
-  // Bad input is classified non-retryable (lib/errors.ts); what is retried is transient: an
-  // outage of S3, the LLM API or the sandbox engine. 12 attempts back off over about 23 minutes.
-  retry: {
-    initialInterval: '2 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '5 minutes',
-    maximumAttempts: 12,
-  },
-};
 
 /** Where each skippable stage sits in the paper, to refuse skipping one that is over. */
 const SKIP_POSITION: Record<SkippableStage, PaperStage> = {
@@ -176,15 +164,7 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
     return `${status.stage} · ${step}`;
   }
   const call = activityCaller<MainPorts>(MAIN_ACTIVITY_OPTIONS, beforeActivity);
-  const callGpu = activityCaller<GpuPorts>(
-    {
-      taskQueue: input.gpuTaskQueue,
-      startToCloseTimeout: '3 hours',
-      heartbeatTimeout: HEARTBEAT_TIMEOUT,
-      retry: { initialInterval: '5 seconds', maximumAttempts: 5 },
-    },
-    beforeActivity,
-  );
+  const callGpu = activityCaller<GpuPorts>(gpuActivityOptions(input.gpuTaskQueue), beforeActivity);
 
   const spent = (stage: PaperStage, step: { spend: Spend }) => ledger.record(stage, step.spend);
   const outcome = (state: PaperOutcome['state'], extra: Partial<PaperOutcome> = {}): PaperOutcome => {

@@ -3,8 +3,7 @@
  * `scientist review <pdf>` entry point), with the same activities a paper's review stage uses.
  */
 import { ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import { Ledger } from './ledger';
-import { HEARTBEAT_TIMEOUT, type MainPorts } from './ports';
+import { Ledger, REVIEW_ACTIVITY_OPTIONS, type MainPorts } from '../contracts';
 
 export interface ReviewPdfInput {
   /** The paper's text (pdftotext) in the artifact store. */
@@ -23,16 +22,7 @@ export interface ReviewPdfOutcome {
   costUsd: number;
 }
 
-const main = proxyActivities<MainPorts>({
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: HEARTBEAT_TIMEOUT,
-  retry: {
-    initialInterval: '2 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '2 minutes',
-    maximumAttempts: 6,
-  },
-});
+const main = proxyActivities<MainPorts>(REVIEW_ACTIVITY_OPTIONS);
 
 export async function reviewPdfWorkflow(input: ReviewPdfInput): Promise<ReviewPdfOutcome> {
   const paperId = workflowInfo().workflowId;

@@ -6,8 +6,7 @@
  */
 import { classified } from '../../lib/errors';
 import { keys, type ArtifactStore } from '../../lib/store';
-import { NO_SPEND } from '../../workflows/ledger';
-import type { MainPorts } from '../../workflows/ports';
+import { type MainPorts, NO_SPEND } from '../../contracts';
 import type { Ask } from '../research/ask';
 import { loadWorkspace, updateWorkspace, type WorkspaceFiles } from '../workspace';
 import { applyEdits, describeFailures, EditFormatError, parseEditBlocks } from './edit-engine';

@@ -2,23 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { artifactKey, type ArtifactStore } from '../../lib/store';
-import type { RunExperimentResult } from './run-experiment';
-import { fetchWorkspace, workspaceHash, type WorkspaceManifest } from './workspace';
-
-export interface BaselineInput {
-  templateName: string;
-  /** The unmodified template's files (path → key). */
-  workspace: WorkspaceManifest;
-  fast?: boolean;
-  timeoutMs?: number;
-}
-
-export interface BaselineResult extends RunExperimentResult {
-  /** True when an earlier run of the same template code and flags was reused. */
-  cached: boolean;
-  /** Hash of the template files + fast flag: the cache entry's name. */
-  baselineHash: string;
-}
+import type { BaselineInput, RunExperimentResult } from '../../contracts';
+import { fetchWorkspace, workspaceHash } from './workspace';
 
 /** Where a baseline's artifacts live: cache/baseline/<hash>/… */
 export function baselineRoot(hash: string): string {

@@ -5,28 +5,30 @@
  */
 import { Context } from '@temporalio/activity';
 import { classified } from '../../lib/errors';
-import { discoverGpuSlots } from '../../workers/gpus';
 import type { ActivityDeps } from '../deps';
 import { workspaceManifest } from '../workspace';
 import type { WorkspaceManifest } from './workspace';
-import {
-  baselineHash,
-  baselineRoot,
-  cachedBaseline,
-  saveBaseline,
-  type BaselineInput,
-  type BaselineResult,
-} from './baseline';
-import {
-  runExperimentOnce,
-  type ExperimentHeartbeat,
-  type RunExperimentInput,
-  type RunExperimentResult,
-} from './run-experiment';
-import { SlotPool } from './slots';
+import type {
+  BaselineInput,
+  BaselineResult,
+  GpuPorts,
+  RunExperimentInput,
+  RunExperimentResult,
+  WithWorkspaceKey,
+} from '../../contracts';
+import { baselineHash, baselineRoot, cachedBaseline, saveBaseline } from './baseline';
+import { runExperimentOnce, type ExperimentHeartbeat } from './run-experiment';
+import { discoverGpuSlots, SlotPool } from './slots';
 import { reportProgress } from '../keepalive';
 
-export type { BaselineInput, BaselineResult } from './baseline';
+export type {
+  BaselineInput,
+  BaselineResult,
+  ExperimentFailureDetails,
+  RunExperimentInput,
+  RunExperimentResult,
+  WithWorkspaceKey,
+} from '../../contracts';
 export {
   FinalInfoSchema,
   flattenMetrics,
@@ -36,26 +38,11 @@ export {
   type FinalInfo,
 } from './final-info';
 export { ProgressTracker, type Progress } from './progress';
-export {
-  runExperimentOnce,
-  type ExperimentEnv,
-  type ExperimentFailureDetails,
-  type ExperimentHeartbeat,
-  type RunExperimentInput,
-  type RunExperimentResult,
-} from './run-experiment';
-export { SlotPool } from './slots';
+export { runExperimentOnce, type ExperimentEnv, type ExperimentHeartbeat } from './run-experiment';
+export { discoverGpuSlots, SlotPool } from './slots';
 export { checkManifest, workspaceHash, type WorkspaceManifest } from './workspace';
 
-/**
- * Workflows pass a workspace by its key in the store (a content-addressed manifest, see
- * activities/workspace) to keep history small; callers that hold the manifest pass it as is.
- */
-export type WithWorkspaceKey<T extends { workspace: WorkspaceManifest }> = Omit<T, 'workspace'> & {
-  workspace: WorkspaceManifest | string;
-};
-
-export function createExperimentActivities(deps: ActivityDeps) {
+export function createExperimentActivities(deps: ActivityDeps): GpuPorts {
   const resolveWorkspace = async <T extends { workspace: WorkspaceManifest | string }>(i: T) =>
     typeof i.workspace === 'string'
       ? { ...i, workspace: await workspaceManifest(deps.store, i.workspace) }
@@ -134,4 +121,4 @@ export function createExperimentActivities(deps: ActivityDeps) {
   };
 }
 
-export type ExperimentActivities = ReturnType<typeof createExperimentActivities>;
+export type ExperimentActivities = GpuPorts;

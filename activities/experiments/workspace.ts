@@ -2,10 +2,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { InvalidInputError } from '../../lib/errors';
+import type { WorkspaceManifest } from '../../contracts';
 import type { ArtifactStore } from '../../lib/store';
 
 /** A workspace: relative file path (POSIX, e.g. `experiment.py`, `run_0/final_info.json`) → artifact key. */
-export type WorkspaceManifest = Record<string, string>;
+export type { WorkspaceManifest };
 
 const SAFE_PATH = /^(?!\/)(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9_.\-/ ]+$/;
 

@@ -9,7 +9,7 @@ import { Context } from '@temporalio/activity';
 import type { Config } from '../../lib/config';
 import { classified } from '../../lib/errors';
 import { keys, type ArtifactStore } from '../../lib/store';
-import type { MainPorts } from '../../workflows/ports';
+import type { MainPorts } from '../../contracts';
 import { sandboxImage, sandboxLimits, type SandboxRunner } from '../../sandbox';
 import type { Ask } from '../research/ask';
 import { loadWorkspace, updateWorkspace } from '../workspace';

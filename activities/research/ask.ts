@@ -4,7 +4,7 @@
  * pipeline needs: the text, the parsed object when a schema was given, and what it cost.
  */
 import type { z } from 'zod';
-import type { Spend } from '../../workflows/ledger';
+import type { Spend } from '../../contracts';
 
 export type Role = 'ideation' | 'coding' | 'writing' | 'review' | 'novelty';
 

@@ -2,7 +2,7 @@
  * Every activity of the research pipeline on the main queue, built over one `ask` (the LLM
  * layer) and the shared deps. The result satisfies the workflows' MainPorts (checked here).
  */
-import type { MainPorts } from '../../workflows/ports';
+import type { MainPorts } from '../../contracts';
 import { createCoderActivities } from '../coder';
 import type { ActivityDeps } from '../deps';
 import { createIdeationActivities } from '../ideation';

@@ -5,8 +5,7 @@
  */
 import { classified } from '../../lib/errors';
 import { keys, type ArtifactStore } from '../../lib/store';
-import { addSpend, NO_SPEND } from '../../workflows/ledger';
-import type { MainPorts } from '../../workflows/ports';
+import { addSpend, type MainPorts, NO_SPEND } from '../../contracts';
 import type { z } from 'zod';
 import { isStructuredOutputFailure, type Ask, type AskResult } from '../research/ask';
 import { aggregateReviews, CompactReviewForm, REVIEW_ANSWER_TOKENS, ReviewForm } from './form';

@@ -10,7 +10,7 @@ import { classified } from '../../lib/errors';
 import type { Logger } from '../../lib/log';
 import { keys, type ArtifactStore } from '../../lib/store';
 import type { SandboxRunner } from '../../sandbox';
-import type { MainPorts } from '../../workflows/ports';
+import type { MainPorts } from '../../contracts';
 import { applyEdits, describeFailures, EditFormatError, parseEditBlocks } from '../coder/edit-engine';
 import { compileLatex, compileNeedsFix, formatCompileFeedback } from '../latex';
 import type { Ask } from '../research/ask';

@@ -11,10 +11,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { PROJECT_ROOT } from '../../lib/paths';
-import { SA } from '../../lib/search-attributes';
+import {
+  type CampaignStatus,
+  DEFAULT_CAMPAIGN_SETTINGS,
+  DEFAULT_PAPER_SETTINGS,
+  type PaperStatus,
+  SA,
+} from '../../contracts';
 import type { CampaignInput, PaperInput, PaperOutcome } from '../../workflows';
-import { DEFAULT_CAMPAIGN_SETTINGS, DEFAULT_PAPER_SETTINGS } from '../../workflows';
-import type { CampaignStatus, PaperStatus } from '../../workflows/messages';
 import { suiteConfig, suiteStore, uniqueId } from '../harness';
 import { gatedStubWorkers, waitFor, type GatedWorkers } from './helpers';
 

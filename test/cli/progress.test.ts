@@ -5,10 +5,14 @@
  */
 import { followProgress } from '../../cli/run';
 import { ChangedLines, ESC, LiveBlock, renderBlock, type FollowState } from '../../cli/progress';
-import { SA } from '../../lib/search-attributes';
+import {
+  type CampaignStatus,
+  DEFAULT_CAMPAIGN_SETTINGS,
+  DEFAULT_PAPER_SETTINGS,
+  type PaperStatus,
+  SA,
+} from '../../contracts';
 import type { CampaignInput } from '../../workflows';
-import { DEFAULT_CAMPAIGN_SETTINGS, DEFAULT_PAPER_SETTINGS } from '../../workflows';
-import type { CampaignStatus, PaperStatus } from '../../workflows/messages';
 import { suiteConfig, uniqueId } from '../harness';
 import { gatedStubWorkers, waitFor } from './helpers';
 

@@ -21,8 +21,8 @@ import { createLogger } from '../../lib/log';
 import { PROJECT_ROOT } from '../../lib/paths';
 import { minioClient, S3ArtifactStore } from '../../lib/store';
 import { realDeps } from '../../workers/create-worker';
-import type { PaperInput, PaperOutcome, PaperSettings } from '../../workflows';
-import { DEFAULT_PAPER_SETTINGS } from '../../workflows/settings';
+import { QUICK_PAPER_SETTINGS, type PaperSettings } from '../../contracts';
+import type { PaperInput, PaperOutcome } from '../../workflows';
 import { FakeLlmServer, type FakeReply, type FakeUsage, type RecordedRequest } from '../llm/fake-llm-server';
 import { waitUntil } from './history';
 import { editBlock, reviewForm } from '../harness/replies';
@@ -35,18 +35,15 @@ export function uniqueId(label: string): string {
 
 // ------------------------------------------------------------------ suite settings
 
-/** The small pipeline (as `scientist run --quick --fast`): one run, one citation round, two reviewers. */
+/**
+ * The quick profile in fast mode (`scientist run --quick --fast`), with every section refined
+ * and one more compile round: more activities for the crash tests to kill a worker in.
+ */
 export const QUICK_PAPER: PaperSettings = {
-  ...DEFAULT_PAPER_SETTINGS,
-  maxRuns: 1,
-  maxRunAttempts: 2,
-  maxPlotAttempts: 2,
-  citationRounds: 1,
-  compileRounds: 3,
-  reviewers: 2,
-  reviewReflections: 0,
-  improve: false,
+  ...QUICK_PAPER_SETTINGS,
   fast: true,
+  refineSections: true,
+  compileRounds: 3,
 };
 
 export interface CrashSuite {

@@ -8,7 +8,7 @@
  * length in its last heartbeat before it failed).
  *
  * The outage must stay well inside the main-queue retry policy (MAIN_ACTIVITY_OPTIONS in
- * workflows/paper.ts: 2 s initial interval, doubling): with 20 s the step gets through on its
+ * contracts/activity-options.ts: 2 s initial interval, doubling): with 20 s the step gets through on its
  * fourth or fifth attempt.
  */
 import type { Client } from '@temporalio/client';

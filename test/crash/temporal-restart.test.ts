@@ -9,7 +9,7 @@
 import type { Client } from '@temporalio/client';
 import { connectClient } from '../../lib/temporal';
 import type { CampaignInput, CampaignOutcome } from '../../workflows';
-import { DEFAULT_CAMPAIGN_SETTINGS } from '../../workflows/settings';
+import { DEFAULT_CAMPAIGN_SETTINGS } from '../../contracts';
 import {
   activitiesOf,
   auditPaper,

@@ -10,7 +10,7 @@ import {
   workspaceHash,
 } from '../../activities/experiments';
 import { loadConfig } from '../../lib/config';
-import { discoverGpuSlots } from '../../workers/gpus';
+import { discoverGpuSlots } from '../../activities/experiments';
 
 describe('final_info.json', () => {
   it('accepts the AI Scientist shape and flattens numeric means', () => {

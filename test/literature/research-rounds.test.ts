@@ -16,7 +16,7 @@ import { createWriteupActivities, emptyDraft, type Draft } from '../../activitie
 import type { Config } from '../../lib/config';
 import { createLogger } from '../../lib/log';
 import { keys } from '../../lib/store';
-import type { MainPorts } from '../../workflows/ports';
+import type { MainPorts } from '../../contracts';
 import { suiteConfig, suiteStore, uniqueId } from '../harness';
 import { recordingLogger } from '../llm/helpers';
 import { ScriptedProvider, type ScriptEntry } from '../llm/scripted-provider';

@@ -9,9 +9,13 @@ import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import type { CampaignCarry, CampaignInput, CampaignOutcome } from '../../workflows/campaign';
+import {
+  DEFAULT_CAMPAIGN_SETTINGS,
+  DEFAULT_PAPER_SETTINGS,
+  type IdeaSummary,
+  type MainPorts,
+} from '../../contracts';
 import type { PaperOutcome } from '../../workflows';
-import { DEFAULT_CAMPAIGN_SETTINGS, DEFAULT_PAPER_SETTINGS } from '../../workflows';
-import type { IdeaSummary, MainPorts } from '../../workflows/ports';
 import { startStubWorkers, suiteConfig, uniqueId } from '../harness';
 import { fakePorts } from './fake-ports';
 

@@ -6,8 +6,8 @@
  */
 import type { ProviderRequest } from '../../activities/llm/types';
 import { realDeps } from '../../workers/create-worker';
+import { DEFAULT_CAMPAIGN_SETTINGS, DEFAULT_PAPER_SETTINGS } from '../../contracts';
 import type { CampaignInput, CampaignOutcome } from '../../workflows';
-import { DEFAULT_CAMPAIGN_SETTINGS, DEFAULT_PAPER_SETTINGS } from '../../workflows';
 import { startTestWorkers, suiteConfig, suiteStore, uniqueId } from '../harness';
 import { FakeScholarServer } from '../literature/fake-scholar-server';
 import { ScriptedProvider } from '../llm/scripted-provider';

@@ -5,7 +5,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { RunExperimentResult } from '../../activities/experiments';
-import type { GpuPorts, IdeaSummary, MainPorts } from '../../workflows/ports';
+import type { GpuPorts, IdeaSummary, MainPorts } from '../../contracts';
 
 const spend = (costUsd = 0.01) => ({ costUsd, inputTokens: 100, outputTokens: 50, calls: 1 });
 
@@ -232,7 +232,7 @@ export function fakePorts(script: FakeScript = {}) {
       return result(i.runName);
     },
   };
-  for (const ports of [main, gpu] as Record<string, (i: unknown) => Promise<unknown>>[]) {
+  for (const ports of [main, gpu] as unknown as Record<string, (i: unknown) => Promise<unknown>>[]) {
     for (const [name, fn] of Object.entries(ports)) {
       ports[name] = async (i: unknown) => {
         await script.before?.(name, i);

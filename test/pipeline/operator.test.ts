@@ -4,26 +4,21 @@
  * approveIdeas, and what the Web UI reads (search attributes, activity summaries, details).
  */
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { SA } from '../../lib/search-attributes';
-import type {
-  CampaignInput,
-  CampaignOutcome,
-  CampaignStatus,
-  PaperInput,
-  PaperOutcome,
-  PaperStatus,
-} from '../../workflows';
 import {
   approveIdeasUpdate,
+  type CampaignStatus,
   cancelUpdate,
   DEFAULT_CAMPAIGN_SETTINGS,
   DEFAULT_PAPER_SETTINGS,
+  type PaperStatus,
   pauseSignal,
   resumeSignal,
+  SA,
   setBudgetUpdate,
   skipStageUpdate,
   steerSignal,
-} from '../../workflows';
+} from '../../contracts';
+import type { CampaignInput, CampaignOutcome, PaperInput, PaperOutcome } from '../../workflows';
 import { startStubWorkers, suiteConfig, uniqueId } from '../harness';
 import { fakePorts, type FakeScript } from './fake-ports';
 

@@ -2,8 +2,8 @@
  * The campaign and paper workflows on the real dev server, with stub activities: the point of
  * these tests is the orchestration (stages, loops, degrade paths, budget, children).
  */
+import { DEFAULT_CAMPAIGN_SETTINGS, DEFAULT_PAPER_SETTINGS } from '../../contracts';
 import type { CampaignInput, CampaignOutcome, PaperInput, PaperOutcome } from '../../workflows';
-import { DEFAULT_CAMPAIGN_SETTINGS, DEFAULT_PAPER_SETTINGS } from '../../workflows';
 import { startStubWorkers, suiteConfig, uniqueId } from '../harness';
 import { fakePorts, type FakeScript } from './fake-ports';
 

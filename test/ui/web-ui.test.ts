@@ -14,11 +14,8 @@ import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { WorkflowHandle } from '@temporalio/client';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
-import { SA } from '../../lib/search-attributes';
+import { DEFAULT_PAPER_SETTINGS, type GpuPorts, paperStatusQuery, SA } from '../../contracts';
 import type { PaperInput } from '../../workflows';
-import { DEFAULT_PAPER_SETTINGS } from '../../workflows';
-import { paperStatusQuery } from '../../workflows/messages';
-import type { GpuPorts } from '../../workflows/ports';
 import { startStubWorkers, suiteConfig, uniqueId } from '../harness';
 import { fakePorts } from '../pipeline/fake-ports';
 

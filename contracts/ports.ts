@@ -4,17 +4,15 @@
  * The activity factories in activities/ implement these (the workers' type-check proves it),
  * and orchestration tests replace them with stubs.
  */
-import type { ExperimentActivities } from '../activities/experiments';
-import type { SandboxOutcome } from '../sandbox/runner';
-import type { Spend } from './ledger';
-
-/**
- * The heartbeat timeout of every activity. Workers heartbeat each running activity at least
- * every 5 s whatever it is doing (activities/keepalive.ts), so 30 s of silence means the worker
- * is gone and the activity is retried elsewhere. It was 2 minutes while only streamed tokens
- * and sandbox ticks heartbeated, and a model silent for longer was asked (and billed) twice.
- */
-export const HEARTBEAT_TIMEOUT = '30 seconds';
+import type {
+  BaselineInput,
+  BaselineResult,
+  RunExperimentInput,
+  RunExperimentResult,
+  SandboxOutcome,
+  WithWorkspaceKey,
+} from './experiments';
+import type { Spend } from './spend';
 
 /** A research idea as it travels through history: small; the full text is at `key`. */
 export interface IdeaSummary {
@@ -189,4 +187,13 @@ export interface MainPorts {
 }
 
 /** The GPU queue's experiment activities (activities/experiments), workspaces passed by key. */
-export type GpuPorts = Pick<ExperimentActivities, 'runExperiment' | 'runBaseline'>;
+export interface GpuPorts {
+  /**
+   * Runs `python3 experiment.py --out_dir <runName>` in the sandbox. Code failures (exit ≠ 0,
+   * OOM, timeout, limits, bad final_info.json) fail non-retryably with ExperimentFailureDetails;
+   * Docker or store outages are retried; a retry resumes from the last checkpoint.
+   */
+  runExperiment(input: WithWorkspaceKey<RunExperimentInput>): Promise<RunExperimentResult>;
+  /** run_0 of an unmodified template: from the cache when this code and flag ran before. */
+  runBaseline(input: WithWorkspaceKey<BaselineInput>): Promise<BaselineResult>;
+}

@@ -15,7 +15,7 @@ import {
   sanitizeCiteKey,
   uniqueCiteKey,
   validateBibEntry,
-} from '../../activities/literature';
+} from '../../../activities/literature';
 
 // Entries as Semantic Scholar's citationStyles.bibtex really writes them (types in the type slot, accented keys).
 const S2_CONFERENCE =

@@ -1,5 +1,5 @@
-import { backoffMs, parseRetryAfter, RateLimiter } from '../../activities/literature';
-import { abstractFromInvertedIndex } from '../../activities/literature';
+import { backoffMs, parseRetryAfter, RateLimiter } from '../../../activities/literature';
+import { abstractFromInvertedIndex } from '../../../activities/literature';
 
 describe('retry arithmetic', () => {
   it('reads Retry-After as seconds or as an HTTP date', () => {

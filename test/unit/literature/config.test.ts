@@ -1,5 +1,5 @@
-import { describeConfig, loadConfig } from '../../lib/config';
-import { ConfigError } from '../../lib/errors';
+import { describeConfig, loadConfig } from '../../../lib/config';
+import { ConfigError } from '../../../lib/errors';
 
 describe('literature settings', () => {
   it('defaults to Semantic Scholar then OpenAlex at polite rates', () => {

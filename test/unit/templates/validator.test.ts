@@ -5,9 +5,9 @@
 import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { InvalidInputError } from '../../lib/errors';
-import { loadTemplateFiles, validateTemplate } from '../../activities/experiments/template';
-import { FIXTURES, SHIPPED_TEMPLATES, TEMPLATES_DIR } from './helpers';
+import { InvalidInputError } from '../../../lib/errors';
+import { loadTemplateFiles, validateTemplate } from '../../../activities/experiments/template';
+import { FIXTURES, SHIPPED_TEMPLATES, TEMPLATES_DIR } from '../../templates/helpers';
 
 const tmpDirs: string[] = [];
 afterAll(() => tmpDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));

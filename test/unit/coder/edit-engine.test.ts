@@ -3,7 +3,7 @@ import {
   describeFailures,
   EditFormatError,
   parseEditBlocks,
-} from '../../activities/coder/edit-engine';
+} from '../../../activities/coder/edit-engine';
 
 const FILE = [
   'import torch',

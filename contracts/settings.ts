@@ -77,3 +77,30 @@ export const SECTIONS = [
   'conclusion',
   'related_work',
 ] as const;
+
+/**
+ * The quick profile (`scientist run --quick`, the offline main job, and the test suites): fewer
+ * rounds everywhere. Each local-model call costs about a minute on a CPU, so drafts are not
+ * refined, and a paper that compiles gets one fix round for its warnings, not two.
+ */
+export const QUICK_PAPER_SETTINGS: PaperSettings = {
+  ...DEFAULT_PAPER_SETTINGS,
+  maxRuns: 1,
+  maxRunAttempts: 2,
+  maxPlotAttempts: 2,
+  refineSections: false,
+  citationRounds: 1,
+  compileRounds: 2,
+  reviewers: 2,
+  reviewReflections: 0,
+};
+
+export const QUICK_CAMPAIGN_SETTINGS: CampaignSettings = {
+  ...DEFAULT_CAMPAIGN_SETTINGS,
+  ideas: 1,
+  ideaReflections: 1,
+  noveltyRounds: 2,
+  papers: 1,
+  parallelism: 1,
+  paper: QUICK_PAPER_SETTINGS,
+};

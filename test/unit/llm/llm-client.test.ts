@@ -5,7 +5,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { z } from 'zod';
-import { createLlmClient, fitContext, parseModelRef, roleTable } from '../../activities/llm';
+import { createLlmClient, fitContext, parseModelRef, roleTable } from '../../../activities/llm';
 import {
   ConfigError,
   LlmAuthError,
@@ -14,10 +14,10 @@ import {
   LlmRateLimitedError,
   LlmRefusalError,
   LlmUnavailableError,
-} from '../../lib/errors';
-import { FakeLlmServer, reply } from './fake-llm-server';
-import { llmConfig, recordingLogger } from './helpers';
-import { ScriptedProvider } from './scripted-provider';
+} from '../../../lib/errors';
+import { FakeLlmServer, reply } from '../../llm/fake-llm-server';
+import { llmConfig, recordingLogger } from '../../llm/helpers';
+import { ScriptedProvider } from '../../llm/scripted-provider';
 
 const Idea = z.object({ title: z.string().min(3), score: z.number().int().min(1).max(10) });
 

@@ -1,0 +1,91 @@
+/**
+ * What an experiment run is to the workflows and to the GPU worker alike: its input, its result,
+ * how it ended, and where it ran. The sandbox and the experiment activities implement these.
+ */
+
+/**
+ * How a run ended. `failed` = the code exited non-zero for its own reasons; the others name
+ * the limit or event that stopped it.
+ */
+export type SandboxOutcome =
+  'ok' | 'failed' | 'timeout' | 'oom' | 'pids' | 'disk' | 'output-cap' | 'network' | 'cancelled';
+
+/** A place one experiment can run: a GPU id, or the CPU when the host has none. */
+export type GpuSlot = { kind: 'gpu'; deviceId: string } | { kind: 'cpu' };
+
+/** Relative path → content-addressed artifact key: a workspace's files. */
+export type WorkspaceManifest = Record<string, string>;
+
+/** A metric value as final_info.json holds it (NaN/Infinity arrive as strings, see final-info.ts). */
+export type MetricValue = number | string | boolean | null;
+
+/** A run's final_info.json: per dataset or condition, `means` of metrics and optional `stderrs`. */
+export type FinalInfo = Record<
+  string,
+  { means: Record<string, MetricValue>; stderrs?: Record<string, MetricValue>; [field: string]: unknown }
+>;
+
+export interface RunExperimentInput {
+  paperId: string;
+  /** `run_0` (the baseline) … `run_N`: the out dir, as in the AI Scientist layout. */
+  runName: string;
+  templateName: string;
+  /** Relative path → artifact key; must hold `experiment.py`. Earlier runs' results may ride along. */
+  workspace: WorkspaceManifest;
+  /** Sets SCIENTIST_FAST=1 in the container: the template's small, quick configuration. */
+  fast?: boolean;
+  /** Wall-clock limit of the run; default SCIENTIST_SANDBOX_TIMEOUT_S. */
+  timeoutMs?: number;
+}
+
+export interface RunExperimentResult {
+  runName: string;
+  outcome: SandboxOutcome;
+  exitCode: number | null;
+  durationMs: number;
+  /** final_info.json itself when small (≤ 16 KB); always at `finalInfoKey`. */
+  finalInfo: FinalInfo | null;
+  finalInfoKey: string;
+  /** `<dataset>.<metric>` → mean. */
+  metrics: Record<string, number>;
+  logKey: string;
+  /** Relative path (e.g. `run_1/final_info.json`) → key. */
+  outputKeys: Record<string, string>;
+  /** The step a restored checkpoint let the run resume from; null when it started fresh. */
+  resumedFromStep: number | null;
+  /** GPU device id, or null on CPU. */
+  gpu: string | null;
+}
+
+/** What a failure carries (ApplicationFailure details): enough for the coding model to fix the code. */
+export interface ExperimentFailureDetails {
+  runName: string;
+  outcome: SandboxOutcome;
+  exitCode: number | null;
+  durationMs: number;
+  stderrTail: string;
+  logKey: string;
+}
+
+export interface BaselineInput {
+  templateName: string;
+  /** The unmodified template's files (path → key). */
+  workspace: WorkspaceManifest;
+  fast?: boolean;
+  timeoutMs?: number;
+}
+
+export interface BaselineResult extends RunExperimentResult {
+  /** True when an earlier run of the same template code and flags was reused. */
+  cached: boolean;
+  /** Hash of the template files + fast flag: the cache entry's name. */
+  baselineHash: string;
+}
+
+/**
+ * Workflows pass a workspace by its key in the store (a content-addressed manifest, see
+ * activities/workspace) to keep history small; callers that hold the manifest pass it as is.
+ */
+export type WithWorkspaceKey<T extends { workspace: WorkspaceManifest }> = Omit<T, 'workspace'> & {
+  workspace: WorkspaceManifest | string;
+};

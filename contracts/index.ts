@@ -1,0 +1,37 @@
+// What workflows and activities share, and nothing else: workflow-safe (it imports only the
+// SDK's workflow-safe packages), so workflow code, activities, workers and clients all import
+// their shared types from here. Lint keeps it that way (eslint.config.mjs).
+export {
+  gpuActivityOptions,
+  HEARTBEAT_TIMEOUT,
+  llmCallActivityOptions,
+  MAIN_ACTIVITY_OPTIONS,
+  probeActivityOptions,
+  REVIEW_ACTIVITY_OPTIONS,
+} from './activity-options';
+export type {
+  BaselineInput,
+  BaselineResult,
+  ExperimentFailureDetails,
+  FinalInfo,
+  GpuSlot,
+  MetricValue,
+  RunExperimentInput,
+  RunExperimentResult,
+  SandboxOutcome,
+  WithWorkspaceKey,
+  WorkspaceManifest,
+} from './experiments';
+export * from './messages';
+export type { ExperimentRunResult, GpuPorts, IdeaSummary, LlmStep, MainPorts, WorkspaceKey } from './ports';
+export { SA, SEARCH_ATTRIBUTE_TYPES } from './search-attributes';
+export {
+  DEFAULT_CAMPAIGN_SETTINGS,
+  DEFAULT_PAPER_SETTINGS,
+  QUICK_CAMPAIGN_SETTINGS,
+  QUICK_PAPER_SETTINGS,
+  SECTIONS,
+  type CampaignSettings,
+  type PaperSettings,
+} from './settings';
+export { addSpend, Ledger, NO_SPEND, type Spend } from './spend';
