@@ -12,6 +12,7 @@ import {
   settingsMarkdown,
 } from '../lib/config';
 import { workflowUiUrl } from '../lib/temporal-client';
+import { registerBenchReviewerCommands } from './bench-reviewer';
 import { registerOpsCommands } from './ops';
 import { CliError, EXIT, isConnectionError } from './ops-lib';
 import type { RunOptions } from './run';
@@ -181,6 +182,7 @@ program
   });
 
 registerOpsCommands(program);
+registerBenchReviewerCommands(program);
 
 /** Exit codes: 0 ok, 1 error, 2 bad arguments, 3 unknown id, 4 Temporal down, 5 rejected, 6 no worker. */
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -4,7 +4,10 @@
  * independent brute-force computations, and the report, its figures and the CLI verb must be
  * what a person reads.
  */
-import { readFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { crc32 as zlibCrc32, inflateSync } from 'node:zlib';
 import {
@@ -40,6 +43,7 @@ import {
   type ReviewRecord,
   type ScoredItem,
 } from '../../activities/review-bench';
+import { benchMetrics } from '../../cli/bench-reviewer';
 import { InvalidInputError } from '../../lib/errors';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -384,5 +388,89 @@ describe('PNG figures', () => {
     const hist = decode(figures[2]!.png);
     expect(has(hist.rgb, [0x2c, 0xa0, 0x2c])).toBe(true); // accepted bars
     expect(has(hist.rgb, [0xd6, 0x27, 0x28])).toBe(true); // rejected bars
+  });
+});
+
+describe('the README figures', () => {
+  it('in docs/ are what the code draws now (regenerate: bench-reviewer metrics --out, copy two files)', async () => {
+    const figures = reportFigures(report);
+    const png = (file: string) => figures.find((f) => f.file === file)!.png;
+    expect((await readFile(path.join(ROOT, 'docs/reviewer-roc.png'))).equals(png('roc.png'))).toBe(true);
+    expect(
+      (await readFile(path.join(ROOT, 'docs/reviewer-histogram.png'))).equals(
+        png(`hist-${PUBLISHED.gpt4o.config}.png`),
+      ),
+    ).toBe(true);
+  });
+});
+
+describe('scientist bench-reviewer metrics', () => {
+  let out: string;
+  beforeAll(async () => {
+    out = await mkdtemp(path.join(tmpdir(), 'review-bench-'));
+  });
+  afterAll(async () => {
+    await rm(out, { recursive: true, force: true });
+  });
+
+  it('writes report.md with the side-by-side table, report.json and the figures', async () => {
+    const { report: r, written } = await benchMetrics({
+      data: DATA,
+      out,
+      threshold: 6,
+      missing: 'reject',
+      seed: '1',
+      trainFraction: 0.5,
+    });
+    expect(r.reviewers).toHaveLength(6);
+    expect((await readdir(out)).sort()).toEqual(written.map((f) => path.basename(f)).sort());
+    expect(written).toHaveLength(10);
+    const md = await readFile(path.join(out, 'report.md'), 'utf8');
+    for (const rev of r.reviewers) expect(md).toContain(`| \`${rev.name}\` |`);
+    expect(md).toContain('![ROC curves');
+    expect(md).toMatch(/Computed here: balanced accuracy 0\.65, F1 0\.57, AUC 0\.65, FPR 0\.31, FNR 0\.39\./);
+    const json = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8')) as {
+      reviewers: { name: string; items?: unknown }[];
+    };
+    expect(json.reviewers.map((x) => x.name)).toEqual(r.reviewers.map((x) => x.name));
+    expect(json.reviewers[0]!.items).toBeUndefined();
+  });
+
+  it('runs as a CLI verb on one review file, with --json', async () => {
+    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
+      (resolve, reject) => {
+        const child = spawn(
+          path.join(ROOT, 'bin', 'scientist'),
+          [
+            'bench-reviewer',
+            'metrics',
+            '--data',
+            DATA,
+            '--reviews',
+            path.join(benchDir, 'llm_reviews', GPT4O),
+            '--json',
+          ],
+          { stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, stdout, stderr }));
+      },
+    );
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const parsed = JSON.parse(result.stdout) as {
+      reviewers: { name: string; metrics: { atThreshold: { balancedAccuracy: number } } }[];
+    };
+    expect(parsed.reviewers.map((x) => x.name)).toEqual([PUBLISHED.gpt4o.config]);
+    expect(two(parsed.reviewers[0]!.metrics.atThreshold.balancedAccuracy)).toBe('0.65');
+  });
+
+  it('says which folder it needs when --data is wrong', () => {
+    expect(existsSync(path.join(ROOT, 'nowhere'))).toBe(false);
+    expect(() => resolveBenchDir(path.join(ROOT, 'nowhere'))).toThrow(/holds no ratings_subset\.tsv/);
   });
 });
