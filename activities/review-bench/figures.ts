@@ -24,8 +24,8 @@ const AXIS_GREY = hex('#888888');
 const TEXT = hex('#222222');
 
 /**
- * A curve's ROC points, from (0, 0) to (1, 1) by rising threshold order reversed: the corners of
- * the sweep (./metrics.ts `thresholdSweep`) plus both ends. Papers without a score join at the
+ * A curve's ROC points from (0, 0) to (1, 1), thresholds falling: the corners of the sweep
+ * (./metrics.ts `thresholdSweep`) plus both ends. Papers without a score join at the
  * very end, on a straight segment to (1, 1), as rank-based AUC counts them.
  */
 export function rocPoints(sweep: readonly BinaryMetrics[]): { fpr: number; tpr: number }[] {

@@ -130,7 +130,14 @@ export function buildReport(
   const split = { ...DEFAULT_SPLIT, ...options.split };
   const reviewers = files.map(({ config, reviews }) => {
     const joined = joinReviews(ratings.papers, reviews, missingPolicy);
-    return result(config.name, configLabel(config), joined.items, { config, ...joined }, threshold, split);
+    return result(
+      config.name,
+      configLabel(config),
+      joined.items,
+      { config, missing: joined.missing, ignored: joined.ignored },
+      threshold,
+      split,
+    );
   });
   const human = result(
     'human',
@@ -230,7 +237,7 @@ export function comparisonTable(report: BenchReport): string {
     const scored =
       r === report.human
         ? `${r.predictions} scores of ${r.papers} papers`
-        : `${r.papers - r.missing}/${report.papers}`;
+        : `${r.items.filter((it) => it.score !== null).length}/${report.papers}`;
     return mdRow([
       r === report.human ? r.label : `\`${r.name}\``,
       c?.model ?? '-',

@@ -15,6 +15,7 @@ import {
   buildReport,
   calibrate,
   Canvas,
+  comparisonTable,
   crc32,
   encodePng,
   f1AtRates,
@@ -253,6 +254,13 @@ describe('metrics', () => {
     expect(excluded.items).toHaveLength(489);
     expect(excluded).toMatchObject({ missing: 11, ignored: 1 });
     expect(rocAuc(asReject.items)).toBeCloseTo(pairwiseAuc(asReject.items), 12);
+    // The table says how many papers each reviewer has a usable review for, under either policy.
+    for (const missing of ['reject', 'exclude'] as const) {
+      const table = comparisonTable(
+        buildReport(ratings, [{ config: parseConfigName('edited.csv'), reviews: edited }], { missing }),
+      );
+      expect(table).toContain('| `edited` | - | - | - | - | - | 489/500 |');
+    }
   });
 });
 
