@@ -5,9 +5,14 @@ import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { ConfigError, InvalidInputError } from '../lib/errors';
 import type { Logger } from '../lib/log';
+import { copyOut, SKIPPED_LISTED, type Collected } from './collect';
 import { SandboxUnavailableError } from './errors';
+import { claimHostFolder, scrubHostFolder } from './host-folder';
+import { InitWatch } from './init-watch';
 import type { SandboxOutcome, SandboxResult, SandboxRunSpec, SandboxRunner } from './runner';
-import { copyInto, copyOut, createWorkArea, reapWorkAreas, SANDBOX_UID, type WorkArea } from './work-area';
+import { shmMB } from './policy';
+import { seccompOption } from './seccomp';
+import { copyInto, createWorkArea, reapWorkAreas, SANDBOX_UID, type WorkArea } from './work-area';
 
 export const LABEL = {
   sandbox: 'durable-scientist.sandbox',
@@ -20,8 +25,12 @@ const TAIL_BYTES = 4096;
 const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL)/i;
 // What the code prints when a limit refuses it; used to name the outcome of a non-zero exit.
 const DISK_FULL = /No space left on device|ENOSPC|Errno 28\b|Disk quota exceeded/;
+// A refused connection counts too: with no network, the only hosts are the container's own
+// loopback, where nothing listens unless the code itself started a server.
 const NETWORK_DENIED =
-  /Network is unreachable|No route to host|Temporary failure in name resolution|Name or service not known|ENETUNREACH|EHOSTUNREACH|Errno -?(101|113|-3|-2)\b|nodename nor servname|Cannot assign requested address/;
+  /Network is unreachable|No route to host|Temporary failure in name resolution|Name or service not known|ENETUNREACH|EHOSTUNREACH|Errno -?(101|113|-3|-2|111)\b|nodename nor servname|Cannot assign requested address|Connection refused|ECONNREFUSED/;
+/** 128 + SIGBUS: a page of an mmap-ed file could not be backed (a full /tmp, /dev/shm or /work). */
+const EXIT_SIGBUS = 135;
 const PIDS_REFUSED =
   /Resource temporarily unavailable|can't start new thread|fork: retry|BlockingIOError: \[Errno 11\]/;
 
@@ -67,6 +76,7 @@ export class DockerSandboxRunner implements SandboxRunner {
       .remove({ force: true })
       .catch(() => undefined);
 
+    await claimHostFolder(spec.workDir);
     let area: WorkArea;
     try {
       area = await createWorkArea(this.workRoot, name, spec.limits.workMB);
@@ -101,7 +111,8 @@ export class DockerSandboxRunner implements SandboxRunner {
           [LABEL.ownerPid]: String(process.pid),
           [LABEL.runId]: spec.runId,
         },
-        NetworkDisabled: true,
+        // Not NetworkDisabled: with it the engine skips /etc/hosts too, and `localhost` does not
+        // resolve. NetworkMode none (in the host config) still leaves only the loopback device.
         AttachStdout: true,
         AttachStderr: true,
         HostConfig: sandboxHostConfig(spec, area.path),
@@ -114,9 +125,10 @@ export class DockerSandboxRunner implements SandboxRunner {
     let killedFor: SandboxOutcome | undefined;
     let pidsHit = false;
     const pidsProbe = new PidsProbe(container.id);
-    const kill = (why: SandboxOutcome) => {
+    const kill = (why: SandboxOutcome, note?: string) => {
       if (killedFor) return;
       killedFor = why;
+      if (note) out.note(note);
       this.log.info('sandbox killed', { id, why });
       void pidsProbe.hit().then((h) => (pidsHit ||= h));
       container.kill().catch(() => undefined);
@@ -147,6 +159,9 @@ export class DockerSandboxRunner implements SandboxRunner {
       out.startedAt = t0;
       timer = setTimeout(() => kill('timeout'), spec.limits.timeoutMs);
       await this.engine(`start ${id}`, () => container.start());
+      const initWatch = new InitWatch(
+        ((await this.engine(`inspect ${id}`, () => container.inspect())).State as { Pid?: number }).Pid ?? 0,
+      );
 
       let ticking = false;
       ticker = setInterval(() => {
@@ -154,6 +169,10 @@ export class DockerSandboxRunner implements SandboxRunner {
         ticking = true;
         void (async () => {
           pidsHit ||= await pidsProbe.hit();
+          // An init that is stopped (ptrace, SIGSTOP) or gone leaves the container up and the
+          // slot held until the time limit: end it now.
+          const initNote = await initWatch.check();
+          if (initNote) kill('failed', initNote);
           if (spec.onTick) await spec.onTick(area);
         })()
           .catch((err: unknown) => this.log.warn('sandbox tick failed', { id, err: String(err) }))
@@ -170,6 +189,8 @@ export class DockerSandboxRunner implements SandboxRunner {
       if (spec.onTick) await spec.onTick(area).catch(() => undefined);
 
       const exitCode = killedFor ? null : waited.StatusCode;
+      if (exitCode === EXIT_SIGBUS)
+        out.note('[sandbox: the process died of SIGBUS (exit 135): a memory-mapped file could not grow]');
       const text = out.tail('stderr') + out.tail('stdout');
       let outcome: SandboxOutcome;
       if (killedFor === 'timeout' && pidsHit) outcome = 'pids';
@@ -177,11 +198,12 @@ export class DockerSandboxRunner implements SandboxRunner {
       else if (state.OOMKilled) outcome = 'oom';
       else if (exitCode === 0) outcome = 'ok';
       else if (pidsHit || PIDS_REFUSED.test(text)) outcome = 'pids';
-      else if (DISK_FULL.test(text) || (await area.isFull())) outcome = 'disk';
+      else if (exitCode === EXIT_SIGBUS || DISK_FULL.test(text) || (await area.isFull())) outcome = 'disk';
       else if (NETWORK_DENIED.test(text)) outcome = 'network';
       else outcome = 'failed';
 
-      const { collected, skipped } = await copyOut(area, spec.workDir, spec.limits.collectBytes);
+      const { collected, skipped } = await this.collect(area, spec);
+      if (skipped.length) out.note(skippedNote(skipped));
       return {
         outcome,
         exitCode,
@@ -191,7 +213,7 @@ export class DockerSandboxRunner implements SandboxRunner {
         log: out.all(),
         firstOutputMs: out.firstOutputMs,
         collected,
-        skipped,
+        skipped: skipped.slice(0, SKIPPED_LISTED).map((s) => s.path),
         limits: spec.limits,
       };
     } finally {
@@ -200,6 +222,23 @@ export class DockerSandboxRunner implements SandboxRunner {
       spec.signal?.removeEventListener('abort', onAbort);
       await container.remove({ force: true }).catch(() => undefined);
       this.log.debug('sandbox removed', { id });
+    }
+  }
+
+  /** Copies the run's files back by handle, then clears the host folder of anything not the worker's. */
+  private async collect(area: WorkArea, spec: SandboxRunSpec): Promise<Collected> {
+    try {
+      const got = await copyOut(area.path, area.dev, spec.workDir, spec.limits.collectBytes);
+      await scrubHostFolder(spec.workDir);
+      return got;
+    } catch (err) {
+      // The collector skips whatever the code did; what still throws is the host's own trouble.
+      throw new SandboxUnavailableError(
+        `could not copy the run's files back into ${spec.workDir}: ${String(err)}`,
+        {
+          cause: err,
+        },
+      );
     }
   }
 
@@ -290,20 +329,30 @@ export function sandboxHostConfig(
     NetworkMode: 'none',
     ReadonlyRootfs: true,
     CapDrop: ['ALL'],
-    SecurityOpt: ['no-new-privileges'],
     PidsLimit: l.pidsLimit,
     Memory: memory,
     MemorySwap: memory,
     NanoCpus: Math.round(l.cpus * 1e9),
     Binds: [`${workPath}:/work:rw`],
     Tmpfs: { '/tmp': `rw,nosuid,nodev,size=${l.tmpMB}m` },
-    IpcMode: 'none',
+    // A private IPC namespace with a small /dev/shm (its pages count against the memory limit):
+    // multiprocessing and DataLoader workers need POSIX shared memory and semaphores.
+    IpcMode: 'private',
+    ShmSize: shmMB(l) * 1024 * 1024,
+    SecurityOpt: ['no-new-privileges', seccompOption()],
     Init: false,
     ...(spec.runtime && spec.runtime !== 'runc' ? { Runtime: spec.runtime } : {}),
     DeviceRequests: spec.gpuDeviceIds?.length
       ? [{ Driver: 'nvidia', DeviceIDs: spec.gpuDeviceIds, Capabilities: [['gpu']] }]
       : undefined,
   };
+}
+
+/** The log's account of what was not copied back, with the reasons (the first SKIPPED_LISTED). */
+function skippedNote(skipped: Collected['skipped']): string {
+  const lines = skipped.slice(0, SKIPPED_LISTED).map((s) => `  ${s.path}: ${s.why}`);
+  const more = skipped.length > SKIPPED_LISTED ? `\n  … and ${skipped.length - SKIPPED_LISTED} more` : '';
+  return `[sandbox: ${skipped.length} item(s) of /work were not copied back]\n${lines.join('\n')}${more}`;
 }
 
 function isAlive(pid: number): boolean {
@@ -370,6 +419,13 @@ class OutputCollector {
       this.chunks.push(`\n[sandbox: output cap of ${this.capBytes} bytes reached; run killed]\n`);
       this.onCap?.();
     }
+  }
+
+  /** A line from the sandbox itself, in the log and the stderr tail (where the code's author looks). */
+  note(text: string): void {
+    const line = `\n${text}\n`;
+    this.tails.stderr = (this.tails.stderr + line).slice(-TAIL_BYTES);
+    this.chunks.push(line);
   }
 
   tail(stream: 'stdout' | 'stderr'): string {

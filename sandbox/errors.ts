@@ -3,6 +3,7 @@
  * the code; all but SandboxUnavailableError blame the code that ran, so they are not retried.
  */
 import { ScientistError, type ScientistErrorOptions } from '../lib/errors';
+import { shmMB } from './policy';
 import type { SandboxOutcome, SandboxResult } from './runner';
 
 /** The characters of stderr that travel with a failure (enough for a coding model to act on). */
@@ -66,7 +67,8 @@ export class DiskQuotaError extends SandboxError {
   constructor(result: SandboxResult, options?: ScientistErrorOptions) {
     super(
       result,
-      `the run filled its disk space (/work ${result.limits.workMB || 'unlimited'} MB, /tmp ${result.limits.tmpMB} MB). ` +
+      `the run filled its disk space (/work ${result.limits.workMB || 'unlimited'} MB, /tmp ${result.limits.tmpMB} MB, /dev/shm ${shmMB(result.limits)} MB; ` +
+        'a memory-mapped file that cannot grow kills the process with SIGBUS, exit 135). ' +
         'Write fewer and smaller files: keep one checkpoint and overwrite it, save figures once at the end.',
       options,
     );
@@ -105,7 +107,9 @@ export class ExitCodeError extends SandboxError {
   constructor(result: SandboxResult, options?: ScientistErrorOptions) {
     super(
       result,
-      `the run exited with code ${result.exitCode}. Read the stderr tail below and fix the error it shows.`,
+      result.exitCode === null
+        ? 'the sandbox ended the run; the last lines below say why.'
+        : `the run exited with code ${result.exitCode}. Read the stderr tail below and fix the error it shows.`,
       options,
     );
   }

@@ -28,5 +28,8 @@ export {
   TimeoutError,
   sandboxError,
 } from './errors';
+export { claimHostFolder, createHostFolder, removeHostFolder, scrubHostFolder } from './host-folder';
+export { COLLECT_CAPS, SKIPPED_LISTED } from './collect';
+export { DENIED_SYSCALLS } from './seccomp';
 export { ensureSandboxImage, localSandboxTag, sandboxImage } from './images';
 export { sandboxLimits } from './policy';

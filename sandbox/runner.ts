@@ -33,8 +33,11 @@ export interface SandboxRunSpec {
   command: string[];
   /**
    * Host folder: its files are copied into the container's /work before the start, and /work's
-   * regular files are copied back into it after the run (up to `limits.collectBytes`). The
-   * container never sees this folder itself.
+   * regular files are copied back into it after the run (up to `limits.collectBytes` and
+   * COLLECT_CAPS, by handle: see sandbox/collect.ts). The container never sees this folder
+   * itself. It must be owned by the worker (make it with createHostFolder); the runner makes it
+   * 0700 and removes from it whatever is not the worker's regular files and folders (links,
+   * special files, other users' entries) before and after the run.
    */
   workDir: string;
   /** Plain settings only: the runner refuses names that look like secrets. */
@@ -80,7 +83,10 @@ export interface SandboxResult {
   firstOutputMs: number | null;
   /** Files copied back into `workDir` (relative paths, bytes). */
   collected: { path: string; bytes: number }[];
-  /** Files left behind: over the collect budget, links, or special files. */
+  /**
+   * Files left behind (the first SKIPPED_LISTED): over the collect budget or caps, links, special
+   * files, names that are not UTF-8 text, paths too long or deep. The log lists each with its reason.
+   */
   skipped: string[];
   /** The limits the run had, so error messages can name them. */
   limits: SandboxLimits;

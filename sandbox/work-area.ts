@@ -16,10 +16,8 @@
  *   folder for unprivileged development.
  */
 import { execFile } from 'node:child_process';
-import { constants } from 'node:fs';
 import {
   chown,
-  lstat,
   mkdir,
   open,
   readdir,
@@ -32,6 +30,7 @@ import {
 } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { openParent } from './collect';
 import type { LiveWorkArea } from './runner';
 
 const run = promisify(execFile);
@@ -42,7 +41,9 @@ export interface WorkArea extends LiveWorkArea {
   /** Host path of the mounted area (bind-mounted at /work). */
   readonly path: string;
   readonly sizeMB: number;
-  /** True when the area is (nearly) full: free space under 1 MB or 1 %. */
+  /** Device of the area's file system: every file read back must live on it. */
+  readonly dev: number;
+  /** True when the area is (nearly) full: free space or free inodes under 1 MB / 64 or 1 %. */
   isFull(): Promise<boolean>;
   /** Unmounts and deletes the area. Safe to call twice. */
   release(): Promise<void>;
@@ -79,16 +80,21 @@ export async function createWorkArea(root: string, name: string, sizeMB: number)
     await rm(path.join(dir, 'lost+found'), { recursive: true, force: true });
   }
   await chown(dir, SANDBOX_UID, SANDBOX_UID);
+  const { dev } = await stat(dir);
   let released = false;
   return {
     path: dir,
     sizeMB,
-    stat: (rel) => statRegular(dir, rel),
-    read: (rel, maxBytes) => readRegular(dir, rel, maxBytes),
+    dev,
+    stat: (rel) => statRegular(dir, dev, rel),
+    read: (rel, maxBytes) => readRegular(dir, dev, rel, maxBytes),
     async isFull() {
       const s = await statfs(dir);
       const free = s.bavail * s.bsize;
-      return sizeMB > 0 && (free < 1024 * 1024 || free < 0.01 * s.blocks * s.bsize);
+      const blocksOut = free < 1024 * 1024 || free < 0.01 * s.blocks * s.bsize;
+      // An inode-exhaustion run fills the table, not the blocks (ENOSPC all the same).
+      const inodesOut = s.files > 0 && (s.ffree < 64 || s.ffree < 0.01 * s.files);
+      return sizeMB > 0 && (blocksOut || inodesOut);
     },
     async release() {
       if (released) return;
@@ -154,93 +160,31 @@ export async function copyInto(area: WorkArea, from: string): Promise<void> {
   await walk('');
 }
 
-/**
- * Copies regular files out of the area into `to`, smallest first, until `budgetBytes` is spent.
- * Links and special files are never followed or copied: the code inside may have planted a link
- * to a host path.
- */
-export async function copyOut(
-  area: WorkArea,
-  to: string,
-  budgetBytes: number,
-): Promise<{ collected: { path: string; bytes: number }[]; skipped: string[] }> {
-  const files: { path: string; bytes: number }[] = [];
-  const skipped: string[] = [];
-  const walk = async (rel: string): Promise<void> => {
-    for (const entry of await readdir(path.join(area.path, rel), { withFileTypes: true })) {
-      const r = path.join(rel, entry.name);
-      if (entry.isDirectory()) await walk(r);
-      else if (entry.isFile()) files.push({ path: r, bytes: (await lstat(path.join(area.path, r))).size });
-      else skipped.push(r);
-    }
-  };
-  await walk('');
-  files.sort((a, b) => a.bytes - b.bytes);
-  const collected: { path: string; bytes: number }[] = [];
-  let spent = 0;
-  for (const f of files) {
-    if (spent + f.bytes > budgetBytes) {
-      skipped.push(f.path);
-      continue;
-    }
-    const buf = await readRegular(area.path, f.path, budgetBytes - spent);
-    if (!buf) {
-      skipped.push(f.path);
-      continue;
-    }
-    const dest = path.join(to, f.path);
-    await mkdir(path.dirname(dest), { recursive: true });
-    await writeFile(dest, buf);
-    spent += buf.length;
-    collected.push({ path: f.path, bytes: buf.length });
-  }
-  return { collected, skipped };
-}
-
-function resolveInside(root: string, rel: string): string | null {
-  const abs = path.resolve(root, rel);
-  return abs.startsWith(root + path.sep) ? abs : null;
-}
-
-async function statRegular(root: string, rel: string): Promise<{ bytes: number; mtimeMs: number } | null> {
-  const abs = resolveInside(root, rel);
-  if (!abs || !(await parentsAreDirs(root, abs))) return null;
+/** Live reads go through handles (see dir-handle.ts): the running code cannot redirect them. */
+async function statRegular(
+  root: string,
+  dev: number,
+  rel: string,
+): Promise<{ bytes: number; mtimeMs: number } | null> {
+  const at = await openParent(root, dev, rel).catch(() => null);
+  if (!at) return null;
   try {
-    const s = await lstat(abs);
-    return s.isFile() ? { bytes: s.size, mtimeMs: s.mtimeMs } : null;
-  } catch {
-    return null;
-  }
-}
-
-async function readRegular(root: string, rel: string, maxBytes: number): Promise<Buffer | null> {
-  const abs = resolveInside(root, rel);
-  if (!abs || !(await parentsAreDirs(root, abs))) return null;
-  let fh;
-  try {
-    fh = await open(abs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch {
-    return null;
-  }
-  try {
-    const s = await fh.stat();
-    if (!s.isFile() || s.size > maxBytes) return null;
-    return await fh.readFile();
+    const opened = await at.dir.openFile(at.name);
+    if (!opened) return null;
+    await opened.fh.close();
+    return { bytes: opened.stats.size, mtimeMs: opened.stats.mtimeMs };
   } finally {
-    await fh.close();
+    await at.dir.close();
   }
 }
 
-/** Every folder between root and the file is a real folder, not a link out of the area. */
-async function parentsAreDirs(root: string, abs: string): Promise<boolean> {
-  let dir = path.dirname(abs);
-  while (dir.length > root.length) {
-    try {
-      if (!(await lstat(dir)).isDirectory()) return false;
-    } catch {
-      return false;
-    }
-    dir = path.dirname(dir);
+async function readRegular(root: string, dev: number, rel: string, maxBytes: number): Promise<Buffer | null> {
+  const at = await openParent(root, dev, rel).catch(() => null);
+  if (!at) return null;
+  try {
+    const bytes = await at.dir.readFile(at.name, maxBytes);
+    return Buffer.isBuffer(bytes) ? bytes : null;
+  } finally {
+    await at.dir.close();
   }
-  return (await stat(root)).isDirectory();
 }

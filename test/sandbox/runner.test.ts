@@ -69,7 +69,17 @@ describe('sandbox runner', () => {
     expect(hc.NetworkMode).toBe('none');
     expect(hc.ReadonlyRootfs).toBe(true);
     expect(hc.CapDrop).toEqual(['ALL']);
-    expect(hc.SecurityOpt).toEqual(['no-new-privileges']);
+    expect(hc.SecurityOpt).toEqual(['no-new-privileges', expect.stringMatching(/^seccomp=\{/)]);
+    const seccomp = JSON.parse((hc.SecurityOpt as string[])[1]!.slice('seccomp='.length)) as {
+      syscalls: { names: string[] }[];
+    };
+    expect(seccomp.syscalls[0]!.names).toEqual(
+      expect.arrayContaining(['ptrace', 'io_uring_setup', 'unshare']),
+    );
+    // A private IPC namespace with a /dev/shm no larger than /tmp; loopback names from the engine.
+    expect(hc.IpcMode).toBe('private');
+    expect(hc.ShmSize).toBe(Math.min(64, SMALL.tmpMB) << 20);
+    expect((seen!.Config as { NetworkDisabled?: boolean }).NetworkDisabled).toBeFalsy();
     expect(hc.PidsLimit).toBe(SMALL.pidsLimit);
     expect(hc.Memory).toBe(SMALL.memoryMB << 20);
     expect(hc.MemorySwap).toBe(SMALL.memoryMB << 20);
