@@ -6,14 +6,15 @@
  * Sequence: chktex, pdflatex, bibtex (when the document has a bibliography), pdflatex twice,
  * pdftotext. Errors from every tool come back structured, for the model to fix.
  */
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../../lib/config';
 import { InvalidInputError } from '../../lib/errors';
 import type { Logger } from '../../lib/log';
 import { keys, type ArtifactStore } from '../../lib/store';
 import {
+  createHostFolder,
+  removeHostFolder,
   sandboxError,
   sandboxLimits,
   SandboxCancelledError,
@@ -195,9 +196,9 @@ export async function compileLatex(
   const { config, store, sandbox, log } = deps;
   checkInput(input);
   const key = (name: string) => keys.paper(input.paperId, 'latex', `round-${input.round}`, name);
-  const work = await mkdtemp(path.join(tmpdir(), 'ds-latex-'));
+  // Private to the worker (0700, not in /tmp): nobody else can plant a link for root to follow.
+  const work = await createHostFolder(path.join(config.dataDir, 'latex'), 'ds-latex-');
   try {
-    await chmod(work, 0o777);
     const contents = new Map<string, Buffer>();
     for (const [rel, artifactKey] of Object.entries(input.files)) {
       const body = await store.get(artifactKey);
@@ -317,7 +318,7 @@ export async function compileLatex(
     });
     return capResult(full);
   } finally {
-    await rm(work, { recursive: true, force: true });
+    await removeHostFolder(work);
   }
 }
 
