@@ -4,62 +4,39 @@
  * in the store for resume, then validate final_info.json and store the outputs. The activity in
  * ./index.ts adapts it to Temporal (heartbeats, retries).
  */
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../../lib/config';
 import { InvalidInputError } from '../../lib/errors';
 import type { Logger } from '../../lib/log';
 import { artifactKey, type ArtifactStore } from '../../lib/store';
 import {
+  createHostFolder,
+  removeHostFolder,
   sandboxError,
   sandboxImage,
   sandboxLimits,
   STDERR_TAIL_CHARS,
-  type SandboxOutcome,
+  type SandboxResult,
   type SandboxRunner,
 } from '../../sandbox';
-import type { GpuSlot } from '../../workers/gpus';
+import type {
+  ExperimentFailureDetails,
+  GpuSlot,
+  RunExperimentInput,
+  RunExperimentResult,
+} from '../../contracts';
 import {
   FINAL_INFO_INLINE_BYTES,
+  FINAL_INFO_MAX_BYTES,
   flattenMetrics,
   parseFinalInfo,
+  tooLarge,
   InvalidFinalInfoError,
-  type FinalInfo,
 } from './final-info';
+import { boundedResult, ExperimentResultTooLargeError } from './result-bounds';
 import { ProgressTracker } from './progress';
-import { fetchWorkspace, type WorkspaceManifest } from './workspace';
-
-export interface RunExperimentInput {
-  paperId: string;
-  /** `run_0` (the baseline) … `run_N`: the out dir, as in the AI Scientist layout. */
-  runName: string;
-  templateName: string;
-  /** Relative path → artifact key; must hold `experiment.py`. Earlier runs' results may ride along. */
-  workspace: WorkspaceManifest;
-  /** Sets SCIENTIST_FAST=1 in the container: the template's small, quick configuration. */
-  fast?: boolean;
-  /** Wall-clock limit of the run; default SCIENTIST_SANDBOX_TIMEOUT_S. */
-  timeoutMs?: number;
-}
-
-export interface RunExperimentResult {
-  runName: string;
-  outcome: SandboxOutcome;
-  exitCode: number | null;
-  durationMs: number;
-  /** final_info.json itself when small (≤ 16 KB); always at `finalInfoKey`. */
-  finalInfo: FinalInfo | null;
-  finalInfoKey: string;
-  /** `<dataset>.<metric>` → mean. */
-  metrics: Record<string, number>;
-  logKey: string;
-  /** Relative path (e.g. `run_1/final_info.json`) → key. */
-  outputKeys: Record<string, string>;
-  /** The step a restored checkpoint let the run resume from; null when it started fresh. */
-  resumedFromStep: number | null;
-  /** GPU device id, or null on CPU. */
-  gpu: string | null;
-}
+import { fetchWorkspace } from './workspace';
 
 /** What a training run heartbeats; the next attempt reads it back to resume. */
 export interface ExperimentHeartbeat {
@@ -70,16 +47,6 @@ export interface ExperimentHeartbeat {
   checkpointStep?: number;
   /** The last few hundred characters of output. */
   tail?: string;
-}
-
-/** What a failure carries (ApplicationFailure details): enough for the coding model to fix the code. */
-export interface ExperimentFailureDetails {
-  runName: string;
-  outcome: SandboxOutcome;
-  exitCode: number | null;
-  durationMs: number;
-  stderrTail: string;
-  logKey: string;
 }
 
 export interface ExperimentEnv {
@@ -103,6 +70,7 @@ const HEARTBEAT_TAIL_CHARS = 600;
 /** Outputs stored per run: single file and count limits (checkpoints go separately). */
 const OUTPUT_FILE_MAX_BYTES = 20 * 1024 * 1024;
 const OUTPUT_MAX_FILES = 200;
+const OUTPUT_PATH_MAX_CHARS = 200;
 const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._=-]*$/;
 
 /** Runs one experiment end to end; throws a SandboxError subclass when the code failed. */
@@ -118,9 +86,8 @@ export async function runExperimentOnce(
   const key = (...rest: string[]) => `${root}/${artifactKey(...rest)}`;
   const checkpointKey = key(CHECKPOINT);
 
-  const hostRoot = path.join(config.dataDir, 'experiments');
-  await mkdir(hostRoot, { recursive: true });
-  const dir = await mkdtemp(path.join(hostRoot, `${input.runName}-`));
+  // Private to the worker (0700), fresh per run, removed after: nobody can plant links in it.
+  const dir = await createHostFolder(path.join(config.dataDir, 'experiments'), `${input.runName}-`);
   try {
     await fetchWorkspace(store, input.workspace, dir);
     const outDir = path.join(dir, input.runName);
@@ -202,48 +169,102 @@ export async function runExperimentOnce(
       await store.put(key(`attempt-${env.attempt}.log`), result.log, { contentType: 'text/plain' })
     ).key;
     const resumedFromStep = tracker.progress.resumedStep ?? null;
-    const failure = sandboxError(result, {
-      details: {
-        runName: input.runName,
-        outcome: result.outcome,
-        exitCode: result.exitCode,
-        durationMs: result.durationMs,
-        stderrTail: (result.stderrTail || result.stdoutTail).slice(-STDERR_TAIL_CHARS),
-        logKey,
-      } satisfies ExperimentFailureDetails,
-    });
-    if (failure) throw failure;
-
-    const infoPath = path.join(outDir, 'final_info.json');
-    const infoText = await readFile(infoPath, 'utf8').catch(() => {
-      throw new InvalidFinalInfoError(
-        `experiment.py exited 0 but wrote no ${input.runName}/final_info.json; it must write its metrics there (json.dump to os.path.join(out_dir, "final_info.json"))`,
-      );
-    });
-    const finalInfo = parseFinalInfo(infoText, `${input.runName}/final_info.json`);
-    const outputKeys = await storeOutputs(store, dir, input.runName, result.collected, key, log);
-    const finalInfoKey =
-      outputKeys[`${input.runName}/final_info.json`] ??
-      (await store.put(key('final_info.json'), infoText)).key;
-    return {
+    const details = (stderrTail: string): ExperimentFailureDetails => ({
       runName: input.runName,
       outcome: result.outcome,
       exitCode: result.exitCode,
       durationMs: result.durationMs,
-      finalInfo: (await stat(infoPath)).size <= FINAL_INFO_INLINE_BYTES ? finalInfo : null,
-      finalInfoKey,
-      metrics: flattenMetrics(finalInfo),
+      stderrTail: stderrTail.slice(-STDERR_TAIL_CHARS),
       logKey,
-      outputKeys,
-      resumedFromStep,
-      gpu,
-    };
+    });
+    const failure = sandboxError(result, { details: details(result.stderrTail || result.stdoutTail) });
+    if (failure) throw failure;
+    try {
+      return await collectResult({
+        store,
+        log,
+        dir,
+        runName: input.runName,
+        result,
+        key,
+        logKey,
+        resumedFromStep,
+        gpu,
+      });
+    } catch (err) {
+      // What the code left is at fault: back to the model as a failed run, with its stored log.
+      if (err instanceof InvalidFinalInfoError)
+        throw new InvalidFinalInfoError(err.message, {
+          cause: err,
+          details: { ...details(err.message), outcome: 'failed' },
+        });
+      if (err instanceof ExperimentResultTooLargeError)
+        throw new ExperimentResultTooLargeError(err.message, {
+          cause: err,
+          details: { ...details(err.message), outcome: 'failed' },
+        });
+      throw err;
+    }
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await removeHostFolder(dir);
   }
 }
 
-/** Stores the run's out-dir files (not the checkpoint), within size and count limits. */
+/**
+ * The run's result from what it left in the host folder: final_info.json (bounded, validated),
+ * its outputs in the store, and the one size check (boundedResult).
+ */
+async function collectResult(run: {
+  store: ArtifactStore;
+  log: Logger;
+  dir: string;
+  runName: string;
+  result: SandboxResult;
+  key: (...rest: string[]) => string;
+  logKey: string;
+  resumedFromStep: number | null;
+  gpu: string | null;
+}): Promise<RunExperimentResult> {
+  const { store, log, dir, runName, result, key } = run;
+  // The folder is the worker's own after the run (the runner copied back by handle, 0700).
+  const infoRel = `${runName}/final_info.json`;
+  const infoPath = path.join(dir, runName, 'final_info.json');
+  const infoStat = await lstat(infoPath).catch(() => null);
+  if (!infoStat?.isFile()) throw missingFinalInfo(runName, result.skipped);
+  if (infoStat.size > FINAL_INFO_MAX_BYTES) throw tooLarge(infoRel, infoStat.size);
+  const infoText = await readFile(infoPath, 'utf8');
+  const finalInfo = parseFinalInfo(infoText, infoRel);
+  const outputKeys = await storeOutputs(store, dir, runName, result.collected, key, log);
+  const finalInfoKey = outputKeys[infoRel] ?? (await store.put(key('final_info.json'), infoText)).key;
+  return boundedResult({
+    runName,
+    outcome: result.outcome,
+    exitCode: result.exitCode,
+    durationMs: result.durationMs,
+    finalInfo: infoStat.size <= FINAL_INFO_INLINE_BYTES ? finalInfo : null,
+    finalInfoKey,
+    metrics: flattenMetrics(finalInfo),
+    logKey: run.logKey,
+    outputKeys,
+    resumedFromStep: run.resumedFromStep,
+    gpu: run.gpu,
+  });
+}
+
+/** No final_info.json came back: say whether the code never wrote it or it was left behind. */
+function missingFinalInfo(runName: string, skipped: string[]): InvalidFinalInfoError {
+  const rel = `${runName}/final_info.json`;
+  const why = skipped.includes(rel)
+    ? `${rel} was not copied back (over the collect budget, or not a regular file: the log says which)`
+    : skipped.includes(runName)
+      ? `the out dir ${runName} was replaced by a file`
+      : `experiment.py exited 0 but wrote no ${rel}`;
+  return new InvalidFinalInfoError(
+    `${why}; it must write its metrics there as a regular file (json.dump to os.path.join(out_dir, "final_info.json"))`,
+  );
+}
+
+/** Stores the run's out-dir files (not the checkpoint), within size, count and name limits. */
 async function storeOutputs(
   store: ArtifactStore,
   dir: string,
@@ -253,20 +274,22 @@ async function storeOutputs(
   log: Logger,
 ): Promise<Record<string, string>> {
   const keysByPath: Record<string, string> = {};
+  // Collected paths are `/`-separated relative paths (sandbox/collect.ts).
   const mine = collected.filter(
-    (f) => f.path.startsWith(`${runName}${path.sep}`) && path.basename(f.path) !== CHECKPOINT,
+    (f) => f.path.startsWith(`${runName}/`) && path.posix.basename(f.path) !== CHECKPOINT,
   );
   for (const f of mine.slice(0, OUTPUT_MAX_FILES)) {
-    const segments = f.path.split(path.sep).slice(1);
+    const segments = f.path.split('/').slice(1);
     if (
       f.bytes > OUTPUT_FILE_MAX_BYTES ||
+      f.path.length > OUTPUT_PATH_MAX_CHARS ||
       !segments.every((s) => SAFE_SEGMENT.test(s) && !s.includes('..'))
     ) {
-      log.warn('output not stored', { file: f.path, bytes: f.bytes });
+      log.warn('output not stored', { file: f.path.slice(0, OUTPUT_PATH_MAX_CHARS), bytes: f.bytes });
       continue;
     }
-    keysByPath[f.path.split(path.sep).join('/')] = (
-      await store.put(key('outputs', ...segments), await readFile(path.join(dir, f.path)))
+    keysByPath[f.path] = (
+      await store.put(key('outputs', ...segments), await readFile(path.join(dir, ...f.path.split('/'))))
     ).key;
   }
   if (mine.length > OUTPUT_MAX_FILES)
