@@ -59,7 +59,7 @@ export async function copyOut(
   let stopped = false;
 
   const walk = async (dir: DirHandle, segs: Buffer[], rel: string, depth: number): Promise<void> => {
-    for (const e of await dir.list()) {
+    for await (const e of dir.entries()) {
       if (++seen > COLLECT_CAPS.entries) {
         stopped = true;
         return;

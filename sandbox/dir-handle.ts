@@ -15,8 +15,8 @@
  * Names are Buffers: a run may create names that are not UTF-8, which Node's strings would
  * silently mangle into a different path.
  */
-import { constants, type Stats } from 'node:fs';
-import { lstat, mkdir, open, readdir, rmdir, unlink, type FileHandle } from 'node:fs/promises';
+import { constants, type OpenDirOptions, type Stats } from 'node:fs';
+import { lstat, mkdir, open, opendir, readdir, rmdir, unlink, type FileHandle } from 'node:fs/promises';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_TRUNC, O_EXCL, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } =
   constants;
@@ -70,6 +70,18 @@ export class DirHandle {
       name: e.name,
       kind: e.isFile() ? 'file' : e.isDirectory() ? 'dir' : 'other',
     }));
+  }
+
+  /**
+   * The entries one by one (a folder of 100 k names is never held at once, and the caller may
+   * stop early); kinds as the file system reports them, unverified.
+   */
+  async *entries(): AsyncGenerator<DirEntry> {
+    const options = { encoding: 'buffer', bufferSize: 256 } as unknown as OpenDirOptions;
+    for await (const e of await opendir(`/proc/self/fd/${this.fh.fd}`, options)) {
+      const name = e.name as unknown as Buffer; // encoding 'buffer': names as the kernel has them
+      yield { name, kind: e.isFile() ? 'file' : e.isDirectory() ? 'dir' : 'other' };
+    }
   }
 
   /** Stat of an entry itself (a link is not followed); null when missing. */
