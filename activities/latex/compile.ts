@@ -131,6 +131,10 @@ export function findMainFile(files: ReadonlyMap<string, string | Buffer>, reques
 function checkInput(input: CompileLatexInput): void {
   if (!Number.isInteger(input.round) || input.round < 0)
     throw new InvalidInputError(`round must be a whole number ≥ 0, got ${input.round}`);
+  if (input.variant !== undefined && !/^[a-z0-9-]{1,40}$/.test(input.variant))
+    throw new InvalidInputError(
+      `variant must be lowercase letters, digits and -, got ${JSON.stringify(input.variant)}`,
+    );
   const paths = Object.keys(input.files);
   if (!paths.length) throw new InvalidInputError('no files to compile');
   if (paths.length > MAX_FILES)
@@ -195,7 +199,8 @@ export async function compileLatex(
 ): Promise<CompileLatexResult> {
   const { config, store, sandbox, log } = deps;
   checkInput(input);
-  const key = (name: string) => keys.paper(input.paperId, 'latex', `round-${input.round}`, name);
+  const round = `round-${input.round}${input.variant ? `-${input.variant}` : ''}`;
+  const key = (name: string) => keys.paper(input.paperId, 'latex', round, name);
   // Private to the worker (0700, not in /tmp): nobody else can plant a link for root to follow.
   const work = await createHostFolder(path.join(config.dataDir, 'latex'), 'ds-latex-');
   try {
@@ -222,7 +227,7 @@ export async function compileLatex(
       collectBytes: 128 * MB,
     });
     const result = await sandbox.run({
-      runId: `latex-${input.paperId}-r${input.round}-a${options.attempt ?? 1}`,
+      runId: `latex-${input.paperId}-r${input.round}${input.variant ? `-${input.variant}` : ''}-a${options.attempt ?? 1}`,
       image: latexImage(config),
       command: ['sh', '-c', SCRIPT, 'compile', base, ...texFiles],
       workDir: work,

@@ -19,7 +19,17 @@ export {
 } from './compile';
 export { compileNeedsFix, FEEDBACK_MAX_CHARS, formatCompileFeedback } from './feedback';
 export { parseBibtexLog, parseChktex, parseTexLog, type BibtexLogSummary, type TexLogSummary } from './logs';
-export { bibKeys, precheckPaper, stripComments, type PaperFiles } from './precheck';
+export {
+  bibKeys,
+  checkSection,
+  definedLabels,
+  precheckPaper,
+  stripComments,
+  templateCommands,
+  type PaperFiles,
+  type SectionContext,
+} from './precheck';
+export { escapeText, isPlainText, normaliseUnicode, plainTextSection, proseOf } from './plain';
 export type {
   CompileIssue,
   CompileLatexInput,

@@ -9,6 +9,11 @@ export interface CompileLatexInput {
   paperId: string;
   /** The fix round (0 = first compile); keys are per round, so a retry overwrites its own round. */
   round: number;
+  /**
+   * A second compile within the same round (e.g. `contained-1`, after a part was typeset as plain
+   * text): its keys and container sit beside the round's own, `round-<round>-<variant>`.
+   */
+  variant?: string;
   /** Relative path inside the paper folder → artifact key (tex, bib, figures, style files). */
   files: Record<string, string>;
   /** The root document; default: the one .tex file with \documentclass (template.tex if several). */
