@@ -8,6 +8,7 @@ import { classified } from '../../lib/errors';
 import { keys, type ArtifactStore } from '../../lib/store';
 import { type MainPorts, NO_SPEND } from '../../contracts';
 import type { Ask } from '../research/ask';
+import { resultsTable } from '../writeup/results';
 import { loadWorkspace, updateWorkspace, type WorkspaceFiles } from '../workspace';
 import { applyEdits, describeFailures, EditFormatError, parseEditBlocks } from './edit-engine';
 
@@ -28,15 +29,9 @@ the new lines
 
 The SEARCH part must match the file exactly (copy it); include enough lines to be unique.`;
 
-/** The results of earlier runs, as the model sees them: run name → final_info.json text. */
+/** The results of earlier runs, as the model sees them: one line per run, in run order. */
 export function runResults(files: WorkspaceFiles): string {
-  const runs = Object.keys(files)
-    .filter((p) => /^run_\d+\/final_info\.json$/.test(p))
-    .sort((a, b) => Number(/\d+/.exec(a)![0]) - Number(/\d+/.exec(b)![0]));
-  return (
-    runs.map((p) => `${p.split('/')[0]}: ${files[p]!.toString().slice(0, 3000)}`).join('\n') ||
-    '(no results yet)'
-  );
+  return resultsTable(files).text;
 }
 
 const steeringText = (steering: string[]) =>

@@ -1,6 +1,7 @@
 /**
  * Plots: run the (model-edited) plot.py over every run's results in a CPU sandbox, keep the
- * figures, and have the model describe each figure in notes.txt for the write-up.
+ * figures, and have the model describe each figure in notes.txt for the write-up; each
+ * description becomes its figure's caption (figures.json), for the figures code places.
  */
 import { mkdtemp, readdir, readFile, rm, writeFile, mkdir, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import type { MainPorts } from '../../contracts';
 import { sandboxImage, sandboxLimits, type SandboxRunner } from '../../sandbox';
 import type { Ask } from '../research/ask';
 import { loadWorkspace, updateWorkspace } from '../workspace';
+import { CAPTIONS_FILE, figureCaptions } from '../writeup/figures';
 
 export interface PlotDeps {
   config: Config;
@@ -100,8 +102,13 @@ export function createPlotActivities({
           ].join('\n\n'),
         });
         const notes = `${files['notes.txt']?.toString() ?? ''}\n## Figures\n${res.text.trim()}\n`;
+        // Each figure's caption, from the description that names it: code places the figures.
+        const captions = figureCaptions(res.text, Object.keys(figures));
         return {
-          workspace: await updateWorkspace(store, withFigures, { 'notes.txt': notes }),
+          workspace: await updateWorkspace(store, withFigures, {
+            'notes.txt': notes,
+            [CAPTIONS_FILE]: `${JSON.stringify(captions, null, 1)}\n`,
+          }),
           spend: res.spend,
           transcriptKey,
         };
