@@ -7,6 +7,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   isCancellation,
+  patched,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -78,7 +79,34 @@ export interface PaperOutcome {
   };
   cost: Spend;
   costByStage: Record<string, Spend>;
+  /** Parts made in a lesser way than planned (a section typeset as plain text, the template's figures), and why. */
+  degraded?: Degradation[];
 }
+
+/** A part of the paper made in a lesser way than planned, and why. */
+export interface Degradation {
+  /** A section name, `figures`, `results_tables`, `references`, … */
+  part: string;
+  reason: string;
+}
+
+/**
+ * patched() ids of changes to this workflow, kept while histories recorded before them can replay:
+ * - TEMPLATE_PLOTS: when no edit of plot.py worked, the template's own plot.py makes the figures.
+ * - DEGRADATIONS: the compile loop goes on from the draft compilePaper had to contain, and the
+ *   outcome and the Web UI list the parts that degraded.
+ */
+const TEMPLATE_PLOTS = 'template-plots-fallback';
+const DEGRADATIONS = 'paper-degradations';
+
+/**
+ * compilePaper's result as the activities return it: `draftKey` (the draft that compiled, with
+ * any part typeset as plain text) and `degraded`. To move into MainPorts (contracts/ports.ts).
+ */
+type Compiled = Awaited<ReturnType<MainPorts['compilePaper']>> & {
+  draftKey?: string;
+  degraded?: Degradation[];
+};
 
 export { paperStatusQuery };
 
@@ -97,6 +125,9 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
   const ledger = new Ledger(s.budgetUsd);
   const skip = new Set<SkippableStage>(input.skip ?? []);
   const runs: PaperOutcome['runs'] = [];
+  /** What degraded before the compile stage (the figures); the compile result adds the rest. */
+  const degraded: Degradation[] = [];
+  let compiledDegraded: Degradation[] = [];
   const artifacts: Record<string, string> = {};
   const status = {
     stage: 'baseline' as PaperStage,
@@ -153,6 +184,8 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
     const extra: string[] = [];
     if (st.skipped.length) extra.push(`Skipping: ${st.skipped.join(', ')}`);
     if (st.lastError) extra.push(`Last error: ${st.lastError.slice(0, 200)}`);
+    for (const d of [...degraded, ...compiledDegraded])
+      extra.push(`Degraded: ${d.part} — ${d.reason.slice(0, 200)}`);
     setCurrentDetails([...lines, ...control.detailLines(extra)].join('\n\n'));
   }
 
@@ -269,9 +302,12 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
     if (!enter('compile')) return overBudget();
     let compiled = await compile(draftKey, workspace);
     draftKey = compiled.draftKey;
+    compiledDegraded = compiled.degraded;
+    const degradedNow = () => [...degraded, ...compiledDegraded];
     if (!compiled.pdfKey || !compiled.textKey) {
       return outcome('failed', {
         draftKey,
+        ...(degradedNow().length ? { degraded: degradedNow() } : {}),
         reason: `LaTeX did not compile after ${s.compileRounds} fix rounds: ${compiled.feedback.slice(0, 400)}`,
       });
     }
@@ -293,6 +329,7 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
       if (recompiled.pdfKey && recompiled.textKey) {
         compiled = recompiled;
         draftKey = recompiled.draftKey;
+        compiledDegraded = recompiled.degraded;
         if (!skip.has('review')) review = (await reviewRound('improved', recompiled.textKey)) ?? review;
       }
     }
@@ -302,6 +339,7 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
       textKey: compiled.textKey,
       draftKey,
       review,
+      ...(degradedNow().length ? { degraded: degradedNow() } : {}),
       // The paper and its PDF stand; only its scores are missing.
       reason: review
         ? undefined
@@ -455,6 +493,31 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
       }
       feedback = `plot.py failed:\n${plotted.stderrTail}`;
     }
+    if (!skip.has('plots') && patched(TEMPLATE_PLOTS)) {
+      // `ws` still has the template's plot.py (a failed edit never reaches it): every paper gets
+      // at least the template's own figures.
+      const plotted = await call("template's plot.py", 'runPlot', {
+        paperId,
+        attempt: 0,
+        workspace: ws,
+        runNames,
+      });
+      if (plotted.ok) {
+        plotted.figureKeys.forEach((k, i) => (artifacts[`figure/${i + 1}`] = k));
+        const described = await call('describe the figures', 'describeFigures', {
+          paperId,
+          workspace: ws,
+          figureKeys: plotted.figureKeys,
+        });
+        spent('plots', described);
+        degraded.push({
+          part: 'figures',
+          reason: `no edit of plot.py worked in ${s.maxPlotAttempts} attempt(s); the figures are the template's own`,
+        });
+        publish();
+        return described.workspace;
+      }
+    }
     // A plotting failure does not fail the paper: it is written without figures.
     status.lastError = 'plotting failed; the paper has no figures';
     return ws;
@@ -497,22 +560,32 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
   }
 
   async function compile(startDraft: string, ws: WorkspaceKey) {
+    const contained = patched(DEGRADATIONS);
     let draft = startDraft;
     let last = {
       ok: false,
       feedback: '',
       pdfKey: undefined as string | undefined,
       textKey: undefined as string | undefined,
+      degraded: [] as Degradation[],
     };
     let best: (typeof last & { draftKey: string }) | undefined;
     for (let round = 1; round <= s.compileRounds; round++) {
-      const res = await call(`compile round ${round}`, 'compilePaper', {
+      const res: Compiled = await call(`compile round ${round}`, 'compilePaper', {
         paperId,
         round,
         draftKey: draft,
         workspace: ws,
       });
-      last = { ok: res.ok, feedback: res.feedback, pdfKey: res.pdfKey, textKey: res.textKey };
+      // The draft that compiled: compilePaper may have typeset a part as plain text to get a PDF.
+      if (contained && res.draftKey) draft = res.draftKey;
+      last = {
+        ok: res.ok,
+        feedback: res.feedback,
+        pdfKey: res.pdfKey,
+        textKey: res.textKey,
+        degraded: contained ? (res.degraded ?? []) : [],
+      };
       artifacts['compile/log'] = res.logKey;
       if (res.pdfKey && res.textKey) {
         best = { ...last, draftKey: draft };

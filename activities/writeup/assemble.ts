@@ -12,6 +12,45 @@ export interface Draft {
   references: string;
   /** Papers found in citation rounds, with where the model wants them cited. */
   citations: { key: string; description: string }[];
+  /**
+   * Parts typed as plain text because their LaTeX failed its check after a repair round, or
+   * stopped the build (part → why). A part that later passes leaves this list.
+   */
+  degraded?: Record<string, string>;
+}
+
+/** Files our own code generates beside the .tex; the results section \input's them. */
+export const GENERATED_INPUTS = ['results_tables', 'figures'] as const;
+
+/** The comment lines around each part the model wrote, so that a TeX error's line names its part. */
+export const partBegin = (name: string) => `% ds:begin ${name}`;
+export const partEnd = (name: string) => `% ds:end ${name}`;
+const fenced = (name: string, body: string) => `${partBegin(name)}\n${body}\n${partEnd(name)}`;
+
+/** The part (section name, `abstract`) whose fenced body holds line `line` (1-based) of `tex`. */
+export function partAtLine(tex: string, line: number): string | undefined {
+  const lines = tex.split('\n');
+  for (let i = Math.min(line, lines.length) - 1; i >= 0; i--) {
+    const l = lines[i] ?? '';
+    if (l.startsWith('% ds:end ') && i !== line - 1) return undefined;
+    if (l.startsWith('% ds:begin ')) return l.slice('% ds:begin '.length).trim();
+  }
+  return undefined;
+}
+
+/** `tex` with the fenced body of `part` replaced by `body` (undefined when the fence is gone). */
+export function replacePart(tex: string, part: string, body: string): string | undefined {
+  const begin = tex.indexOf(`${partBegin(part)}\n`);
+  const end = tex.indexOf(partEnd(part), begin);
+  if (begin < 0 || end < 0) return undefined;
+  return `${tex.slice(0, begin)}${fenced(part, body)}${tex.slice(end + partEnd(part).length)}`;
+}
+
+/** The fenced body of `part` in `tex`, if the fence is still there. */
+export function partOf(tex: string, part: string): string | undefined {
+  const begin = tex.indexOf(`${partBegin(part)}\n`);
+  const end = tex.indexOf(`\n${partEnd(part)}`, begin);
+  return begin < 0 || end < 0 ? undefined : tex.slice(begin + partBegin(part).length + 1, end);
 }
 
 export const SECTION_TITLES: Record<string, string> = {
@@ -39,7 +78,11 @@ export function embeddedBibliography(tex: string): string {
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** Fills title, abstract and sections into the template; sections it lacks go before the bibliography. */
+/**
+ * Fills title, abstract and sections into the template; sections it lacks go before the
+ * bibliography. Each body the model wrote is fenced by comment lines (`partBegin`/`partEnd`),
+ * and the results section ends with the generated tables and figures (`GENERATED_INPUTS`).
+ */
 export function assemble(template: string, draft: Draft): string {
   let tex = template;
   if (draft.title) {
@@ -48,7 +91,7 @@ export function assemble(template: string, draft: Draft): string {
   if (draft.sections.abstract) {
     tex = tex.replace(
       /(\\begin\{abstract\})[\s\S]*?(\\end\{abstract\})/,
-      (_m, a: string, b: string) => `${a}\n${draft.sections.abstract}\n${b}`,
+      (_m, a: string, b: string) => `${a}\n${fenced('abstract', draft.sections.abstract ?? '')}\n${b}`,
     );
   }
   // Drop the embedded bibliography: references.bib is written beside the .tex, whole.
@@ -58,8 +101,16 @@ export function assemble(template: string, draft: Draft): string {
   );
   const missing: string[] = [];
   for (const [name, heading] of Object.entries(SECTION_TITLES)) {
-    const body = draft.sections[name];
-    if (!body) continue;
+    const written = draft.sections[name];
+    // The results section always carries the generated tables and figures, written or not.
+    if (!written && name !== 'results') continue;
+    const generated =
+      name === 'results'
+        ? GENERATED_INPUTS.filter((f) => !new RegExp(`\\\\input\\s*\\{${f}(\\.tex)?\\}`).test(written ?? ''))
+            .map((f) => `\\input{${f}}`)
+            .join('\n')
+        : '';
+    const body = [written ? fenced(name, written) : '', generated].filter(Boolean).join('\n\n');
     const re = new RegExp(
       `(\\\\section\\*?\\{${escapeRe(heading).replace(/ /g, '\\s+')}s?\\}(?:\\s*\\\\label\\{[^}]*\\})?)([\\s\\S]*?)(?=\\\\section|\\\\bibliographystyle|\\\\bibliography\\{|\\\\end\\{document\\})`,
       'i',

@@ -4,18 +4,41 @@
  * pass on title and abstract.
  * The results section gets the exact results table and is checked for numbers that are not in it.
  */
+import path from 'node:path';
 import { z } from 'zod';
 import type { Config } from '../../lib/config';
 import { classified } from '../../lib/errors';
 import type { Logger } from '../../lib/log';
 import { keys, type ArtifactStore } from '../../lib/store';
 import { addSpend, type MainPorts } from '../../contracts';
-import { parsePythonJson } from '../experiments';
 import { formatPapersForPrompt, mergeBibtex } from '../literature';
 import { isStructuredOutputFailure, type Ask } from '../research/ask';
 import { searchOrDegrade } from '../research/literature';
-import { loadWorkspace } from '../workspace';
-import { emptyDraft, embeddedBibliography, SECTION_TITLES, unsupportedNumbers, type Draft } from './assemble';
+import {
+  bibKeys,
+  checkSection,
+  definedLabels,
+  escapeText,
+  isPlainText,
+  normaliseUnicode,
+  plainTextSection,
+  proseOf,
+  templateCommands,
+  type CompileIssue,
+  type SectionContext,
+} from '../latex';
+import { loadWorkspace, workspaceManifest } from '../workspace';
+import {
+  assemble,
+  emptyDraft,
+  embeddedBibliography,
+  GENERATED_INPUTS,
+  SECTION_TITLES,
+  unsupportedNumbers,
+  type Draft,
+} from './assemble';
+import { figureLabel } from './figures';
+import { resultsTable, resultsTablesLatex } from './results';
 
 export {
   assemble,
@@ -25,6 +48,8 @@ export {
   unsupportedNumbers,
   type Draft,
 } from './assemble';
+export { figureCaptions, figuresLatex, CAPTIONS_FILE } from './figures';
+export { formatNumber, resultsTable, resultsTablesLatex, runResultFiles, RESULTS_LABEL } from './results';
 
 /** What each section should hold (after the AI Scientist's section tips, in our words). */
 const SECTION_TIPS: Record<string, string> = {
@@ -83,34 +108,93 @@ const CitationPick = z.object({
   description: z.string().max(400),
 });
 
-/** All numbers in every run's final_info.json, and the table text the model is given. */
-export function resultsTable(files: Record<string, Buffer>): { text: string; numbers: number[] } {
-  const numbers: number[] = [];
-  const lines: string[] = [];
-  const collect = (v: unknown) => {
-    if (typeof v === 'number') numbers.push(v);
-    else if (v && typeof v === 'object') Object.values(v).forEach(collect);
+/** Longest body (characters) the section check accepts; a small model stuck in a loop writes on. */
+const SECTION_MAX_CHARS: Record<string, number> = { abstract: 3000 };
+const DEFAULT_SECTION_MAX_CHARS = 16_000;
+const TITLE_MAX_CHARS = 250;
+/** The rules the section check enforces, said once in every write-up prompt. */
+const LATEX_RULES =
+  'Plain LaTeX only: no \\section, \\input, macros or packages; write %, &, _ and # in text as \\%, \\&, \\_ and \\#; math goes in $...$.';
+/** Figure files the compile stage places (the same rule as there). */
+const FIGURE_FILE = /^[A-Za-z0-9_][A-Za-z0-9_.+-]*\.(png|pdf|jpe?g)$/i;
+const MAX_FINDINGS_SHOWN = 12;
+
+/** What a section may refer to: the template's labels and the generated ones, the bibliography, the figures. */
+function sectionContext(
+  template: string,
+  files: Record<string, Buffer>,
+  figureNames: string[],
+  draft: Draft,
+  section: string,
+): SectionContext {
+  const vocabulary = templateCommands(template);
+  // The labels the assembled paper keeps from the template: its headings' (section bodies are replaced).
+  const skeleton = assemble(template, {
+    ...emptyDraft(),
+    sections: Object.fromEntries(Object.keys(SECTION_TITLES).map((k) => [k, ' '])),
+  });
+  return {
+    citeKeys: new Set(bibKeys(draft.references).map((k) => k.key)),
+    labels: new Set([
+      ...definedLabels(skeleton),
+      ...resultsTablesLatex(files).labels,
+      ...figureNames.map(figureLabel),
+      ...Object.entries(draft.sections)
+        .filter(([name]) => name !== section)
+        .flatMap(([, body]) => definedLabels(body)),
+    ]),
+    figures: new Set(figureNames),
+    inputs: new Set<string>(GENERATED_INPUTS),
+    extraCommands: vocabulary.commands,
+    extraEnvironments: vocabulary.environments,
+    maxChars: SECTION_MAX_CHARS[section] ?? DEFAULT_SECTION_MAX_CHARS,
+    noTables: section === 'results',
   };
-  for (const p of Object.keys(files)
-    .filter((f) => /^run_\d+\/final_info\.json$/.test(f))
-    .sort()) {
-    const text = files[p]!.toString();
-    try {
-      collect(parsePythonJson(text));
-    } catch {
-      continue;
-    }
-    lines.push(`${p.split('/')[0]}: ${text.replace(/\s+/g, ' ').slice(0, 4000)}`);
-  }
-  return { text: lines.join('\n') || '(no results)', numbers };
+}
+
+/** A title as the model wrote it when it passes the check, else its words as plain text. */
+function safeTitle(title: string): string {
+  const none = new Set<string>();
+  const findings = checkSection('title', title, {
+    citeKeys: none,
+    labels: none,
+    figures: none,
+    inputs: none,
+    maxChars: TITLE_MAX_CHARS,
+  });
+  return findings.length || /\\(begin|\\)/.test(title)
+    ? escapeText(proseOf(title).slice(0, TITLE_MAX_CHARS))
+    : title;
+}
+
+function describeFindings(findings: CompileIssue[]): string {
+  const lines = findings
+    .slice(0, MAX_FINDINGS_SHOWN)
+    .map((f) => `- ${f.line ? `line ${f.line}: ` : ''}${f.message}`);
+  if (findings.length > MAX_FINDINGS_SHOWN) lines.push(`- (${findings.length - MAX_FINDINGS_SHOWN} more)`);
+  return lines.join('\n');
+}
+
+/** Why a section was typeset as plain text, in a line: the kinds of problem and the first one. */
+function summarise(findings: CompileIssue[]): string {
+  const kinds = [...new Set(findings.map((f) => f.kind))].join(', ');
+  const first = findings[0];
+  return `${findings.length} problem(s) left after a repair round (${kinds}); first: ${first?.line ? `line ${first.line}: ` : ''}${first?.message ?? ''}`.slice(
+    0,
+    300,
+  );
 }
 
 /** Strips code fences and stray document structure a model may wrap its LaTeX in. */
 export function cleanLatex(text: string): string {
-  return text
-    .replace(/^```[a-z]*\n?|```\s*$/gim, '')
-    .replace(/\\(begin|end)\{document\}|\\documentclass[^\n]*|\\maketitle/g, '')
-    .trim();
+  return (
+    text
+      .replace(/^```[a-z]*\n?|```\s*$/gim, '')
+      .replace(/\\(begin|end)\{(document|abstract)\}|\\documentclass[^\n]*|\\maketitle/g, '')
+      // The heading is the template's: a model that repeats it at the top loses nothing by this.
+      .replace(/^\s*\\section\*?\{[^{}\n]*\}(?:\s*\\label\{[^{}\n]*\})?/, '')
+      .trim()
+  );
 }
 
 export function createWriteupActivities(
@@ -132,8 +216,17 @@ export function createWriteupActivities(
         const files = await loadWorkspace(
           store,
           workspace,
-          (p) => p === 'notes.txt' || p === 'experiment.py' || /^run_\d+\/final_info\.json$/.test(p),
+          (p) =>
+            p === 'notes.txt' ||
+            p === 'experiment.py' ||
+            p === 'latex/template.tex' ||
+            /^run_\d+\/final_info\.json$/.test(p),
         );
+        const template = files['latex/template.tex']?.toString() ?? '';
+        const figureNames = Object.keys(await workspaceManifest(store, workspace))
+          .filter((p) => p.startsWith('figures/') && FIGURE_FILE.test(path.basename(p)))
+          .map((p) => path.basename(p))
+          .sort();
         const table = resultsTable(files);
         const transcriptKey = keys.paper(paperId, 'writeup', section, `${phase}.json`);
         const written = Object.entries(draft.sections)
@@ -158,67 +251,104 @@ export function createWriteupActivities(
           },
           { name: 'The paper so far', text: written || '(nothing yet)', priority: 1 },
         ];
-        if (section === 'all') {
-          // Final refinement: title and abstract brought in line with the finished paper.
-          const res = await ask({
-            role: 'writing',
-            transcriptKey,
-            system: WRITER_SYSTEM,
-            context,
-            prompt: [
-              `Polish the paper for a top venue: rewrite the title (first line, plain text) and then the abstract (LaTeX) so that they match the finished paper exactly. No other text.${guidance}`,
-            ].join('\n\n'),
-            answerTokens: SECTION_TOKENS.all,
-          });
-          const [first, ...rest] = cleanLatex(res.text).split('\n');
-          const next: Draft = {
-            ...draft,
-            title: (first ?? draft.title).replace(/^title:\s*/i, '').trim() || draft.title,
-            sections: {
-              ...draft.sections,
-              abstract: rest.join('\n').trim() || draft.sections.abstract || '',
-            },
-          };
-          return {
-            draftKey: (await store.putJson(draftKey(paperId, 'final'), next)).key,
-            spend: res.spend,
-            transcriptKey,
-          };
-        }
-        const current = draft.sections[section];
+        const part = section === 'all' ? 'abstract' : section;
+        const check = sectionContext(template, files, figureNames, draft, part);
+        const keysLine = `Citation keys you may use: ${[...check.citeKeys].join(', ') || 'none'}.`;
+        const current = draft.sections[part];
+        const editable =
+          current && isPlainText(current) ? proseOf(current.split('\n\n').slice(1).join('\n\n')) : current;
         const unsupported =
           section === 'results' && current ? unsupportedNumbers(current, table.numbers) : [];
         const cites =
           section === 'related_work' && draft.citations.length
             ? `Cite these papers with \\citet/\\citep and exactly these keys:\n${draft.citations.map((c) => `${c.key}: ${c.description}`).join('\n')}`
             : '';
+        const placed =
+          section === 'results'
+            ? `Code places ${
+                resultsTablesLatex(files)
+                  .labels.map((l) => `Table~\\ref{${l}}`)
+                  .join(', ') || 'no table'
+              } (every run's final_info.json)${figureNames.length ? ` and the figures ${figureNames.map((f) => `Figure~\\ref{${figureLabel(f)}}`).join(', ')}` : ''} after your text: refer to them by these labels; write no table of your own and do not copy the table's numbers into one.`
+            : '';
         const task =
-          phase === 'draft'
-            ? `Write the ${SECTION_TITLES[section] ?? section} section. ${SECTION_TIPS[section] ?? ''} Output only the LaTeX body of the section (no \\section command${section === 'abstract' ? '; put the title alone on the first line' : ''}).`
-            : `Refine the ${SECTION_TITLES[section] ?? section} section below: fix errors, remove repetition, tighten the text, keep every correct result. Output only the new LaTeX body${section === 'abstract' ? ' with the title alone on the first line' : ''}.\n\n<current>\n${section === 'abstract' ? `${draft.title}\n` : ''}${current ?? ''}\n</current>${unsupported.length ? `\n\nThese numbers are not in the results table; remove or correct them: ${unsupported.join(', ')}` : ''}`;
-        const res = await ask({
-          role: 'writing',
-          transcriptKey,
-          system: WRITER_SYSTEM,
-          context,
-          prompt: [cites, task + guidance].filter(Boolean).join('\n\n'),
-          answerTokens: SECTION_TOKENS[section],
-        });
-        let body = cleanLatex(res.text);
-        let title = draft.title;
-        if (section === 'abstract') {
+          section === 'all'
+            ? `Polish the paper for a top venue: rewrite the title (first line, plain text) and then the abstract (LaTeX) so that they match the finished paper exactly. No other text.`
+            : phase === 'draft'
+              ? `Write the ${SECTION_TITLES[section] ?? section} section. ${SECTION_TIPS[section] ?? ''} Output only the LaTeX body of the section (no \\section command${section === 'abstract' ? '; put the title alone on the first line' : ''}).`
+              : `Refine the ${SECTION_TITLES[section] ?? section} section below: fix errors, remove repetition, tighten the text, keep every correct result. Output only the new LaTeX body${section === 'abstract' ? ' with the title alone on the first line' : ''}.\n\n<current>\n${section === 'abstract' ? `${draft.title}\n` : ''}${editable ?? ''}\n</current>${unsupported.length ? `\n\nThese numbers are not in the results table; remove or correct them: ${unsupported.join(', ')}` : ''}`;
+        const withTitle = section === 'abstract' || section === 'all';
+        const askFor = (prompt: string, key: string) =>
+          ask({
+            role: 'writing',
+            transcriptKey: key,
+            system: WRITER_SYSTEM,
+            context,
+            prompt,
+            answerTokens: SECTION_TOKENS[section],
+          });
+        const split = (text: string) => {
+          const body = normaliseUnicode(cleanLatex(text));
+          if (!withTitle) return { title: draft.title, body };
           const [first, ...rest] = body.split('\n');
-          title =
-            (first ?? '')
-              .replace(/^title:\s*/i, '')
-              .replace(/^\\title\{|\}$/g, '')
-              .trim() || title;
-          body = rest.join('\n').trim();
+          const title = (first ?? '')
+            .replace(/^title:\s*/i, '')
+            .replace(/^\\title\{|\}$/g, '')
+            .trim();
+          return { title: safeTitle(title) || draft.title, body: rest.join('\n').trim() };
+        };
+        const res = await askFor(
+          [cites, placed, task + guidance, `${keysLine} ${LATEX_RULES}`].filter(Boolean).join('\n\n'),
+          transcriptKey,
+        );
+        let spend = res.spend;
+        let out = split(res.text);
+        if (section === 'all' && !out.body) out = { ...out, body: draft.sections.abstract ?? '' };
+        let findings = checkSection(part, out.body, check);
+        let degradedReason: string | undefined;
+        if (findings.length) {
+          // One repair round with the findings; what is still broken after it is typeset as plain text.
+          const repairKey = keys.paper(paperId, 'writeup', section, `${phase}-repair.json`);
+          const repaired = await askFor(
+            [
+              `Your ${SECTION_TITLES[part] ?? part} section has problems that would stop the paper from compiling or point at things that do not exist:\n${describeFindings(findings)}`,
+              `Your section:\n<current>\n${withTitle ? `${out.title}\n` : ''}${out.body}\n</current>`,
+              `Write the whole section again with every problem fixed${withTitle ? ', the title alone on the first line' : ''}. Output only the LaTeX body. ${keysLine} ${LATEX_RULES}`,
+            ].join('\n\n'),
+            repairKey,
+          );
+          spend = addSpend(spend, repaired.spend);
+          const second = split(repaired.text);
+          const again = checkSection(part, second.body, check);
+          if (!again.length) {
+            out = second;
+            findings = [];
+          } else {
+            // The version with fewer problems is the one shown (its prose, as plain text).
+            const [left, chosen] = again.length <= findings.length ? [again, second] : [findings, out];
+            degradedReason = summarise(left);
+            deps.log?.warn('section typeset as plain text', {
+              paperId,
+              section: part,
+              findings: left.length,
+            });
+            out = { title: chosen.title, body: plainTextSection(chosen.body, degradedReason) };
+          }
         }
-        const next: Draft = { ...draft, title, sections: { ...draft.sections, [section]: body } };
+        const degraded = { ...draft.degraded };
+        if (degradedReason) degraded[part] = degradedReason;
+        else delete degraded[part];
+        const next: Draft = {
+          ...draft,
+          title: out.title,
+          sections: { ...draft.sections, [part]: out.body },
+          degraded,
+        };
         return {
-          draftKey: (await store.putJson(draftKey(paperId, `${section}-${phase}`), next)).key,
-          spend: res.spend,
+          draftKey: (
+            await store.putJson(draftKey(paperId, section === 'all' ? 'final' : `${section}-${phase}`), next)
+          ).key,
+          spend,
           transcriptKey,
         };
       });

@@ -2,6 +2,13 @@
  * The paper as LaTeX: assembled from the draft into the template, compiled in the LaTeX
  * sandbox, fixed from the compiler's structured feedback, and revised from the review. Once a
  * fix or revision has touched the assembled document, `draft.tex` is the source of truth.
+ *
+ * The document always compiles when the template does: the results tables and the figures are
+ * generated here (from final_info.json and plot.py's figures), a figure file that does not exist
+ * becomes a framed note, a fix that would add a forbidden command or unbalance the document is
+ * refused, and when TeX still stops, the part its error points to is typeset as plain text
+ * (then, if need be, every part) and the paper compiles again — each such part is recorded in
+ * the draft's `degraded` list, which the compile result reports.
  */
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
@@ -12,10 +19,29 @@ import { keys, type ArtifactStore } from '../../lib/store';
 import type { SandboxRunner } from '../../sandbox';
 import type { MainPorts } from '../../contracts';
 import { applyEdits, describeFailures, EditFormatError, parseEditBlocks } from '../coder/edit-engine';
-import { compileLatex, compileNeedsFix, formatCompileFeedback } from '../latex';
+import {
+  checkSection,
+  compileLatex,
+  compileNeedsFix,
+  escapeText,
+  formatCompileFeedback,
+  isPlainText,
+  plainTextSection,
+  type CompileLatexResult,
+} from '../latex';
 import type { Ask } from '../research/ask';
-import { loadWorkspace } from '../workspace';
-import { assemble, type Draft } from './assemble';
+import { loadWorkspace, type WorkspaceFiles } from '../workspace';
+import {
+  assemble,
+  embeddedBibliography,
+  GENERATED_INPUTS,
+  partAtLine,
+  partOf,
+  replacePart,
+  type Draft,
+} from './assemble';
+import { CAPTIONS_FILE, figuresLatex } from './figures';
+import { resultsTablesLatex, tableFeatures } from './results';
 
 export interface PaperTexDeps {
   config: Config;
@@ -50,7 +76,50 @@ export function createPaperTexActivities(
   async function texOf(draft: DraftWithTex, workspace: string): Promise<string> {
     if (draft.tex) return draft.tex;
     const files = await loadWorkspace(store, workspace, (p) => p === 'latex/template.tex');
-    return assemble(files['latex/template.tex']?.toString() ?? '', draft);
+    return documentOf(draft, files['latex/template.tex']?.toString() ?? '');
+  }
+
+  /** The files the paper is compiled from: the template, its other latex/ files, figures, results. */
+  async function paperSources(workspace: string): Promise<PaperSources> {
+    const files = await loadWorkspace(
+      store,
+      workspace,
+      (p) =>
+        p.startsWith('figures/') ||
+        p.startsWith('latex/') ||
+        p === CAPTIONS_FILE ||
+        /^run_\d+\/final_info\.json$/.test(p),
+    );
+    const template = files['latex/template.tex']?.toString() ?? '';
+    const assets: Record<string, Buffer> = {};
+    const figures: string[] = [];
+    const unreadable: string[] = [];
+    for (const [rel, body] of Object.entries(files)) {
+      if (rel.startsWith('latex/') && rel !== 'latex/template.tex') assets[rel.slice(6)] = body;
+      if (!rel.startsWith('figures/')) continue;
+      const name = path.basename(rel);
+      // Figures sit beside the .tex (templates' \graphicspath may also point elsewhere); a name
+      // TeX or the compile stage's path check cannot take is left out, not allowed to stop the build.
+      if (FIGURE_FILE.test(name)) {
+        assets[name] = body;
+        figures.push(name);
+      } else unreadable.push(name);
+    }
+    let captions: Record<string, string> = {};
+    try {
+      captions = JSON.parse(files[CAPTIONS_FILE]?.toString() ?? '{}') as Record<string, string>;
+    } catch {
+      captions = {};
+    }
+    return {
+      template,
+      assets,
+      figures: figures.sort(),
+      unreadable,
+      captions,
+      tables: resultsTablesLatex(files, tableFeatures(template)),
+      results: files,
+    };
   }
 
   /** Edits the assembled document with the model's blocks; the draft with the result, or the failure text. */
@@ -71,7 +140,12 @@ export function createPaperTexActivities(
     const result = applyEdits({ 'template.tex': tex }, blocks, (p) => p === 'template.tex');
     if (!result.ok) return { feedback: describeFailures(result.failures) };
     if (blocks.length === 0) return { feedback: 'no edit blocks' };
-    const next: DraftWithTex = { ...draft, tex: result.files['template.tex'] };
+    const edited = result.files['template.tex'] ?? tex;
+    const added = addedHazards(tex, edited);
+    // A fix or revision is model-written LaTeX too: one that adds a file read, a definition or an
+    // unclosed environment is refused, and the document stays as it was.
+    if (added.length) return { feedback: `the edit was not applied: it adds ${added.join('; ')}` };
+    const next: DraftWithTex = { ...draft, tex: edited };
     return { draftKey: (await store.putJson(keys.paper(paperId, 'writeup', `${step}.json`), next)).key };
   }
 
@@ -79,27 +153,53 @@ export function createPaperTexActivities(
     async compilePaper({ paperId, round, draftKey, workspace }) {
       return classified(async () => {
         const ctx = Context.current();
-        const draft = await store.getJson<DraftWithTex>(draftKey);
-        const tex = await texOf(draft, workspace);
-        const figures = await loadWorkspace(
-          store,
-          workspace,
-          (p) => p.startsWith('figures/') || (p.startsWith('latex/') && p !== 'latex/template.tex'),
-        );
-        const files: Record<string, string> = {};
-        const put = async (rel: string, body: string | Buffer) => {
-          files[rel] = (await store.putContent('cas/file', body)).key;
-        };
-        await put('template.tex', tex);
-        await put('references.bib', draft.references);
-        // Figures sit beside the .tex (templates' \graphicspath may also point elsewhere).
-        for (const [rel, body] of Object.entries(figures))
-          await put(rel.startsWith('latex/') ? rel.slice(6) : path.basename(rel), body);
-        const result = await compileLatex(
-          deps,
-          { paperId, round, files, mainFile: 'template.tex' },
-          { attempt: ctx.info.attempt, signal: ctx.cancellationSignal },
-        );
+        const src = await paperSources(workspace);
+        const given = await store.getJson<DraftWithTex>(draftKey);
+        let draft = src.unreadable.length
+          ? degrade(
+              given,
+              'figure files',
+              `files LaTeX cannot read were left out: ${src.unreadable.join(', ')}`,
+            )
+          : given;
+        let result: CompileLatexResult;
+        for (let attempt = 0; ; attempt++) {
+          const tex = missingFiguresAsNotes(documentOf(draft, src.template), src.assets);
+          const files: Record<string, string> = {};
+          const put = async (rel: string, body: string | Buffer) => {
+            files[rel] = (await store.putContent('cas/file', body)).key;
+          };
+          await put('template.tex', tex);
+          await put('references.bib', draft.references);
+          for (const [rel, body] of Object.entries(src.assets)) await put(rel, body);
+          const generated = generatedFiles(draft, src, tex);
+          for (const [name, body] of Object.entries(generated)) await put(`${name}.tex`, body);
+          result = await compileLatex(
+            deps,
+            {
+              paperId,
+              round,
+              ...(attempt ? { variant: `contained-${attempt}` } : {}),
+              files,
+              mainFile: 'template.tex',
+            },
+            { attempt: ctx.info.attempt, signal: ctx.cancellationSignal },
+          );
+          if (result.pdfKey || attempt >= MAX_CONTAINMENTS) break;
+          const next = contain(draft, tex, result, src.template);
+          if (!next) break;
+          deps.log.warn('compile failed; a part is typeset as plain text', {
+            paperId,
+            round,
+            error: result.errors[0]?.message,
+          });
+          draft = next;
+        }
+        const finalKey =
+          draft !== given
+            ? (await store.putJson(keys.paper(paperId, 'writeup', `compile-${round}-contained.json`), draft))
+                .key
+            : draftKey;
         const feedback = compileNeedsFix(result) ? formatCompileFeedback(result) : '';
         return {
           ok: result.ok,
@@ -108,6 +208,8 @@ export function createPaperTexActivities(
           logKey: result.logKey,
           feedback,
           pageCount: result.pageCount,
+          draftKey: finalKey,
+          degraded: Object.entries(draft.degraded ?? {}).map(([part, reason]) => ({ part, reason })),
         };
       });
     },
@@ -169,4 +271,166 @@ export function createPaperTexActivities(
       });
     },
   };
+}
+
+/** Figure files LaTeX and the compile stage's path check both accept. */
+const FIGURE_FILE = /^[A-Za-z0-9_][A-Za-z0-9_.+-]*\.(png|pdf|jpe?g)$/i;
+/** Compiles after the first, each with one more part typeset as plain text. */
+const MAX_CONTAINMENTS = 4;
+
+interface PaperSources {
+  template: string;
+  /** Files beside the .tex: the template's latex/ files and the figures, by base name. */
+  assets: Record<string, Buffer>;
+  /** plot.py's figures (base names), sorted. */
+  figures: string[];
+  /** Figure files whose names LaTeX cannot read, left out. */
+  unreadable: string[];
+  captions: Record<string, string>;
+  tables: { latex: string; labels: string[] };
+  results: WorkspaceFiles;
+}
+
+/** The document: the fixed LaTeX once a fix was applied, else the draft assembled into the template. */
+function documentOf(draft: DraftWithTex, template: string): string {
+  return draft.tex ?? assemble(template, draft);
+}
+
+function degrade<T extends Draft>(draft: T, part: string, reason: string): T {
+  return { ...draft, degraded: { ...draft.degraded, [part]: reason } };
+}
+
+/** A framed note where the figure was, for each \includegraphics of a file the paper does not have. */
+export function missingFiguresAsNotes(tex: string, assets: Record<string, unknown>): string {
+  const have = (target: string) =>
+    ['', '.pdf', '.png', '.jpg', '.jpeg'].some(
+      (ext) => assets[target + ext] !== undefined || assets[path.posix.basename(target) + ext] !== undefined,
+    );
+  return tex
+    .split('\n')
+    .map((line) => {
+      // Only the code before a comment: `\%` is text, an unescaped `%` starts the comment.
+      const cut = /(?<!\\)(?:\\\\)*%/.exec(line);
+      const code = cut ? line.slice(0, cut.index + cut[0].length - 1) : line;
+      const fitted = code.replace(
+        /\\includegraphics\s*\*?\s*(?:\[[^\]]*\])?\s*\{([^}]*)\}/g,
+        (m: string, target: string) =>
+          have(target.trim())
+            ? m
+            : `\\fbox{\\parbox{0.8\\linewidth}{\\centering Figure file \\texttt{${escapeText(target.trim())}} is missing.}}`,
+      );
+      return fitted + line.slice(code.length);
+    })
+    .join('\n');
+}
+
+/** The generated files the results section \input's: the tables and the figures not already in the text. */
+function generatedFiles(
+  draft: Draft,
+  src: PaperSources,
+  tex: string,
+): Record<(typeof GENERATED_INPUTS)[number], string> {
+  const shown = new Set(
+    [...tex.matchAll(/^[^%\n]*\\includegraphics\s*\*?\s*(?:\[[^\]]*\])?\s*\{([^}]*)\}/gm)].map((m) =>
+      path.posix.basename((m[1] ?? '').trim()),
+    ),
+  );
+  const figures = src.figures.filter((f) => !shown.has(f) && !shown.has(path.basename(f, path.extname(f))));
+  // A generated file TeX stopped in (see `contain`) becomes a note saying so.
+  const leftOut = (part: string, what: string) =>
+    `\\par\\noindent\\fbox{\\parbox{0.9\\linewidth}{${what} left out (${escapeText(draft.degraded?.[part] ?? '')}).}}\\par\n`;
+  return {
+    results_tables: draft.degraded?.results_tables
+      ? leftOut('results_tables', 'The results tables')
+      : src.tables.latex,
+    figures: draft.degraded?.figures
+      ? leftOut('figures', 'The figures')
+      : figuresLatex(figures, src.captions),
+  };
+}
+
+/**
+ * The draft with the next part typeset as plain text, after a compile that made no PDF: the part
+ * the first located error is in; a generated file or the bibliography the error is in; the
+ * document's fixes (back to the checked sections); else every section still in LaTeX. Undefined
+ * when nothing is left to contain.
+ */
+function contain(
+  draft: DraftWithTex,
+  tex: string,
+  result: CompileLatexResult,
+  template: string,
+): DraftWithTex | undefined {
+  const err = result.errors.find((e) => e.file && e.line) ?? result.errors[0];
+  const why = `LaTeX error: ${(err?.message ?? 'no PDF was made').replace(/\s+/g, ' ').slice(0, 160)}`;
+  const file = err?.file ? path.posix.basename(err.file) : undefined;
+  const generated = GENERATED_INPUTS.find((g) => file === `${g}.tex`);
+  if (generated) return draft.degraded?.[generated] ? undefined : degrade(draft, generated, why);
+  if (file?.endsWith('.bbl') && !draft.degraded?.references)
+    return degrade(
+      { ...draft, references: embeddedBibliography(template) },
+      'references',
+      `${why} (in the bibliography; only the template's entries are kept)`,
+    );
+  const part = file === 'template.tex' && err?.line ? partAtLine(tex, err.line) : undefined;
+  if (part) {
+    const body = draft.tex ? partOf(draft.tex, part) : draft.sections[part];
+    if (body !== undefined && !isPlainText(body)) {
+      const plain = plainTextSection(body, why);
+      if (!draft.tex) return degrade({ ...draft, sections: { ...draft.sections, [part]: plain } }, part, why);
+      const tex = replacePart(draft.tex, part, plain);
+      if (tex !== undefined) return degrade({ ...draft, tex }, part, why);
+    }
+  }
+  if (draft.tex) {
+    const { tex: _dropped, ...sections } = draft;
+    return degrade(
+      sections,
+      'latex fixes',
+      `${why}; the paper is assembled from its checked sections instead`,
+    );
+  }
+  const open = Object.keys(draft.sections).filter((name) => !isPlainText(draft.sections[name] ?? ''));
+  if (!open.length) return undefined;
+  let next: DraftWithTex = { ...draft, sections: { ...draft.sections } };
+  for (const name of open) {
+    next.sections[name] = plainTextSection(draft.sections[name] ?? '', why);
+    next = degrade(next, name, `${why} (the error could not be traced to one part)`);
+  }
+  return next;
+}
+
+/** The kinds of finding a fix must not add: each can stop the build or reach outside the paper. */
+const HAZARDS = new Set([
+  'forbidden-command',
+  'forbidden-environment',
+  'unbalanced-braces',
+  'unbalanced-environment',
+  'unbalanced-math',
+  'path-outside-paper',
+]);
+
+/** Hazards `after` has more of than `before` (whole documents, preamble included, so compared by count). */
+export function addedHazards(before: string, after: string): string[] {
+  const ctx = {
+    citeKeys: new Set<string>(),
+    labels: new Set<string>(),
+    figures: new Set<string>(),
+    inputs: new Set<string>(GENERATED_INPUTS),
+    maxChars: Infinity,
+    listAll: true,
+  };
+  const count = (tex: string) => {
+    const by = new Map<string, string[]>();
+    for (const f of checkSection('template.tex', tex, ctx))
+      if (HAZARDS.has(f.kind)) by.set(f.kind, [...(by.get(f.kind) ?? []), f.message]);
+    return by;
+  };
+  const was = count(before);
+  const out: string[] = [];
+  for (const [kind, messages] of count(after)) {
+    const old = was.get(kind) ?? [];
+    if (messages.length > old.length) out.push(messages.find((m) => !old.includes(m)) ?? `${kind}`);
+  }
+  return out;
 }

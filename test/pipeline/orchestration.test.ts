@@ -93,11 +93,32 @@ describe('paper workflow orchestration', () => {
     expect(fake.count('runExperiment')).toBe(1);
   });
 
-  it('goes on without figures when plotting fails every attempt', async () => {
+  it('goes on without figures when plotting fails every attempt, the template’s own plot.py too', async () => {
+    const { outcome, fake } = await runPaper({ failingPlots: [0, 1, 2, 3, 4] });
+    expect(outcome.state).toBe('completed');
+    expect(fake.count('runPlot')).toBe(5);
+    expect(fake.count('describeFigures')).toBe(0);
+    expect(outcome.degraded).toBeUndefined();
+  });
+
+  it('runs the template’s own plot.py when no plot edit works, and says so in the outcome', async () => {
     const { outcome, fake } = await runPaper({ failingPlots: [1, 2, 3, 4] });
     expect(outcome.state).toBe('completed');
-    expect(fake.count('runPlot')).toBe(4);
-    expect(fake.count('describeFigures')).toBe(0);
+    expect(fake.count('runPlot')).toBe(5);
+    // The last run is the template's plot.py: attempt 0, on the workspace no plot edit touched.
+    const last = fake.calls.filter((c) => c.name === 'runPlot').at(-1)!.input as {
+      attempt: number;
+      workspace: string;
+    };
+    expect(last.attempt).toBe(0);
+    expect(last.workspace).not.toContain('+plot');
+    expect(fake.count('describeFigures')).toBe(1);
+    expect(outcome.degraded).toEqual([
+      {
+        part: 'figures',
+        reason: "no edit of plot.py worked in 4 attempt(s); the figures are the template's own",
+      },
+    ]);
   });
 
   it('feeds compiler errors back to the writer until the paper compiles', async () => {

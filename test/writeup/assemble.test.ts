@@ -4,6 +4,9 @@ import {
   assemble,
   embeddedBibliography,
   emptyDraft,
+  partAtLine,
+  partOf,
+  replacePart,
   unsupportedNumbers,
 } from '../../activities/writeup/assemble';
 
@@ -41,8 +44,19 @@ describe('write-up assembly', () => {
     };
     const tex = assemble(TEMPLATE, draft);
     expect(tex).toContain('\\title{Warmup and Grokking}');
-    expect(tex).toMatch(/\\begin\{abstract\}\nWe study warmup\.\n\\end\{abstract\}/);
-    expect(tex).toMatch(/\\label\{sec:intro\}\nIntro text\./);
+    // Each body the model wrote is fenced, so that a TeX error's line names its part.
+    expect(tex).toMatch(
+      /\\begin\{abstract\}\n% ds:begin abstract\nWe study warmup\.\n% ds:end abstract\n\\end\{abstract\}/,
+    );
+    expect(tex).toMatch(/\\label\{sec:intro\}\n% ds:begin introduction\nIntro text\.\n% ds:end introduction/);
+    // The results section ends with the tables and figures made by code.
+    expect(tex).toMatch(
+      /Accuracy 0\.91\.\n% ds:end results\n\n\\input\{results_tables\}\n\\input\{figures\}/,
+    );
+    const line = tex.split('\n').indexOf('Intro text.') + 1;
+    expect(partAtLine(tex, line)).toBe('introduction');
+    expect(partAtLine(tex, tex.split('\n').indexOf('\\maketitle') + 1)).toBeUndefined();
+    expect(partOf(replacePart(tex, 'method', 'New method.')!, 'method')).toBe('New method.');
     expect(tex).not.toContain('INTRO HERE');
     expect(tex.indexOf('\\section{Method}')).toBeLessThan(tex.indexOf('\\bibliographystyle'));
     expect(tex).not.toContain('filecontents');
