@@ -5,6 +5,7 @@
  * right thing (transient → retried with backoff, deterministic → fails at once, clearly).
  */
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
+import type { Spend } from '../contracts';
 
 export interface ScientistErrorOptions {
   cause?: unknown;
@@ -107,15 +108,21 @@ export class LlmRefusalError extends ScientistError {
 export class LlmOutputInvalidError extends ScientistError {
   readonly type = 'StructuredOutputInvalid';
   readonly retryable = false;
+  /** What the replies that never matched were billed: a failed answer is paid for too. */
+  readonly spend: Spend;
+  /** Where the last raw reply is stored, once the recording layer has stored it. */
+  readonly rawKey?: string;
   constructor(
     message: string,
     readonly raw: string,
-    options?: ScientistErrorOptions & { rawKey?: string },
+    options: ScientistErrorOptions & { spend: Spend; rawKey?: string },
   ) {
     super(message, {
       ...options,
-      details: options?.details ?? (options?.rawKey ? { rawKey: options.rawKey } : undefined),
+      details: options.details ?? { spend: options.spend, ...(options.rawKey ? { rawKey: options.rawKey } : {}) },
     });
+    this.spend = options.spend;
+    this.rawKey = options.rawKey;
   }
 }
 

@@ -116,7 +116,14 @@ export function createLlmClient({ config, log, provider }: LlmClientDeps): LlmCl
         throw new LlmOutputInvalidError(
           `${ref.provider}:${ref.model} gave no valid ${jsonSchema!.name} after ${attempt} replies: ${outcome.error.slice(0, 500)}`,
           result.text,
-          { details: { usage: spent.usage, costUsd: spent.costUsd } },
+          {
+            spend: {
+              costUsd: spent.costUsd,
+              inputTokens: spent.usage.inputTokens,
+              outputTokens: spent.usage.outputTokens,
+              calls: attempt,
+            },
+          },
         );
       }
       log.warn('structured output invalid; asking the model to repair it', {

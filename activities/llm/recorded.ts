@@ -168,7 +168,8 @@ export async function recordedCallFull<T>(
       const rawKey = (await deps.store.put(`${key}.invalid.txt`, err.raw, { contentType: 'text/plain' })).key;
       throw new LlmOutputInvalidError(`${err.message} (raw reply: ${rawKey})`, err.raw, {
         cause: err,
-        details: { rawKey, ...(err.details as object) },
+        spend: err.spend,
+        rawKey,
       });
     }
     throw err;

@@ -9,9 +9,9 @@ import type { Config } from '../../lib/config';
 import { classified } from '../../lib/errors';
 import type { Logger } from '../../lib/log';
 import { keys, type ArtifactStore } from '../../lib/store';
-import { type MainPorts, NO_SPEND } from '../../contracts';
+import type { MainPorts } from '../../contracts';
 import { formatPapersForPrompt } from '../literature';
-import { isStructuredOutputFailure, type Ask } from '../research/ask';
+import type { Ask } from '../research/ask';
 import { searchOrDegrade } from '../research/literature';
 
 const Decision = z.object({
@@ -50,34 +50,29 @@ export function createNoveltyActivities(deps: NoveltyDeps): Pick<MainPorts, 'nov
               rounds,
             )
           ).key;
-        let answer: z.infer<typeof Decision>;
-        let spend = NO_SPEND;
-        try {
-          const res = await ask({
-            role: 'novelty',
-            transcriptKey,
-            system:
-              'You are an ambitious AI researcher who checks whether an idea is novel: that it differs significantly from existing work. Be a harsh critic: an idea is not novel if a paper already does essentially the same thing.',
-            schema: Decision,
-            prompt: [
-              `The idea:\n${JSON.stringify(full, null, 1)}`,
-              last?.query
-                ? `Results of your last query "${last.query}":\n${last.results}`
-                : 'You have not searched yet.',
-              `Round ${round} of ${maxRounds}. Answer with JSON: thought, decision ("novel", "not-novel", or "search" to look for more papers), and query (the search query, when decision is "search"). Decide only once you have searched enough to be sure.`,
-            ].join('\n\n'),
-          });
-          answer = res.parsed!;
-          spend = res.spend;
-        } catch (err) {
-          if (!isStructuredOutputFailure(err)) throw err;
-          // An unreadable answer counts as a round that learned nothing.
-          answer = {
-            thought: 'unreadable answer',
-            decision: 'search',
-            query: last?.query ?? full.Title?.toString() ?? idea.title,
-          };
-        }
+        const res = await ask({
+          role: 'novelty',
+          transcriptKey,
+          system:
+            'You are an ambitious AI researcher who checks whether an idea is novel: that it differs significantly from existing work. Be a harsh critic: an idea is not novel if a paper already does essentially the same thing.',
+          schema: Decision,
+          prompt: [
+            `The idea:\n${JSON.stringify(full, null, 1)}`,
+            last?.query
+              ? `Results of your last query "${last.query}":\n${last.results}`
+              : 'You have not searched yet.',
+            `Round ${round} of ${maxRounds}. Answer with JSON: thought, decision ("novel", "not-novel", or "search" to look for more papers), and query (the search query, when decision is "search"). Decide only once you have searched enough to be sure.`,
+          ].join('\n\n'),
+        });
+        const spend = res.spend;
+        // An unreadable answer counts as a round that learned nothing (and is paid for).
+        const answer: z.infer<typeof Decision> = res.ok
+          ? res.parsed
+          : {
+              thought: 'unreadable answer',
+              decision: 'search',
+              query: last?.query ?? full.Title?.toString() ?? idea.title,
+            };
         if (answer.decision !== 'search') {
           return {
             decision: answer.decision,

@@ -39,23 +39,35 @@ export interface AskRequest<T> {
   answerTokens?: number;
 }
 
-export interface AskResult<T> {
+/** A plain-text answer. */
+export interface AskAnswer {
   text: string;
-  /** Present when a schema was given and the (possibly repaired) answer matched it. */
-  parsed?: T;
   spend: Spend;
   transcriptKey: string;
 }
 
 /**
- * Asks a model. Throws the LLM layer's classified errors; a schema the model could not satisfy
- * even after repair throws an error whose `type` is `StructuredOutputInvalid` — research
- * activities catch that one and degrade instead of failing the paper.
+ * A structured answer. It always carries what it cost: a model that never matched the schema,
+ * even after the repair rounds, was still paid for every reply, and the ledger must see it.
  */
-export type Ask = <T>(request: AskRequest<T>) => Promise<AskResult<T>>;
+export type StructuredAnswer<T> =
+  | { ok: true; parsed: T; text: string; spend: Spend; transcriptKey: string }
+  | {
+      ok: false;
+      /** What was wrong with the last reply, for logs and the workflow's status. */
+      problem: string;
+      /** The last raw reply in the store. */
+      rawKey: string;
+      spend: Spend;
+      transcriptKey: string;
+    };
 
-export function isStructuredOutputFailure(err: unknown): boolean {
-  return (
-    typeof err === 'object' && err !== null && (err as { type?: string }).type === 'StructuredOutputInvalid'
-  );
+/**
+ * Asks a model. With a schema the answer is a StructuredAnswer (valid or not, with its spend);
+ * without one, the text. Throws only the LLM layer's other classified errors (rate limits,
+ * outages, bad requests), which the activity boundary maps to retries.
+ */
+export interface Ask {
+  <T>(request: AskRequest<T> & { schema: z.ZodType<T> }): Promise<StructuredAnswer<T>>;
+  (request: AskRequest<never> & { schema?: undefined }): Promise<AskAnswer>;
 }

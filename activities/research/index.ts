@@ -13,8 +13,7 @@ import { createWriteupActivities } from '../writeup';
 import { createPaperTexActivities } from '../writeup/paper-tex';
 import type { Ask } from './ask';
 
-export type { Ask, AskRequest, AskResult, Role } from './ask';
-export { isStructuredOutputFailure } from './ask';
+export type { Ask, AskAnswer, AskRequest, Role, StructuredAnswer } from './ask';
 
 export function createResearchActivities(deps: ActivityDeps & { ask: Ask }): MainPorts {
   return {

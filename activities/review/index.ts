@@ -5,9 +5,8 @@
  */
 import { classified } from '../../lib/errors';
 import { keys, type ArtifactStore } from '../../lib/store';
-import { addSpend, type MainPorts, NO_SPEND } from '../../contracts';
-import type { z } from 'zod';
-import { isStructuredOutputFailure, type Ask, type AskResult } from '../research/ask';
+import { addSpend, type MainPorts } from '../../contracts';
+import type { Ask } from '../research/ask';
 import { aggregateReviews, CompactReviewForm, REVIEW_ANSWER_TOKENS, ReviewForm } from './form';
 
 export {
@@ -47,40 +46,36 @@ export function createReviewActivities({
       return classified(async () => {
         const text = (await store.getText(textKey)).slice(0, MAX_PAPER_CHARS);
         const base = keys.paper(paperId, 'review', round, `reviewer-${reviewer}`);
-        let spend = NO_SPEND;
-        let review: ReviewForm | null = null;
-        try {
-          const first = await ask({
+        const first = await ask({
+          role: 'review',
+          transcriptKey: `${base}/review.json`,
+          system: REVIEWER_SYSTEM,
+          schema: ReviewForm,
+          compactSchema: CompactReviewForm,
+          answerTokens: REVIEW_ANSWER_TOKENS,
+          context: [{ name: 'The paper', text, priority: 1 }],
+          prompt: `Review the paper above. ${FORM_GUIDE}`,
+        });
+        // An unusable review is left out of the average, but what it cost is counted.
+        let spend = first.spend;
+        let review: ReviewForm | null = first.ok ? first.parsed : null;
+        for (let r = 1; review && r <= reflections; r++) {
+          const again = await ask({
             role: 'review',
-            transcriptKey: `${base}/review.json`,
+            transcriptKey: `${base}/reflection-${r}.json`,
             system: REVIEWER_SYSTEM,
-            schema: ReviewForm,
-            compactSchema: CompactReviewForm,
+            schema: ReflectedReview,
+            compactSchema: CompactReflectedReview,
             answerTokens: REVIEW_ANSWER_TOKENS,
             context: [{ name: 'The paper', text, priority: 1 }],
-            prompt: `Review the paper above. ${FORM_GUIDE}`,
+            prompt: `Your review so far:\n${JSON.stringify(review, null, 1)}\n\nRound ${r}/${reflections}: check the review for accuracy and soundness; correct anything wrong and keep the rest. Answer with the full form as JSON plus "done": true if nothing needed changing.`,
           });
-          spend = addSpend(spend, first.spend);
-          review = first.parsed!;
-          for (let r = 1; r <= reflections; r++) {
-            const again: AskResult<z.infer<typeof ReflectedReview>> = await ask({
-              role: 'review',
-              transcriptKey: `${base}/reflection-${r}.json`,
-              system: REVIEWER_SYSTEM,
-              schema: ReflectedReview,
-              compactSchema: CompactReflectedReview,
-              answerTokens: REVIEW_ANSWER_TOKENS,
-              context: [{ name: 'The paper', text, priority: 1 }],
-              prompt: `Your review so far:\n${JSON.stringify(review, null, 1)}\n\nRound ${r}/${reflections}: check the review for accuracy and soundness; correct anything wrong and keep the rest. Answer with the full form as JSON plus "done": true if nothing needed changing.`,
-            });
-            spend = addSpend(spend, again.spend);
-            const { done, ...form } = again.parsed!;
-            review = form;
-            if (done) break;
-          }
-        } catch (err) {
-          if (!isStructuredOutputFailure(err)) throw err;
-          // An unusable review is left out of the average; a reflection that failed keeps the review before it.
+          spend = addSpend(spend, again.spend);
+          // A reflection that failed keeps the review before it and ends the rounds.
+          if (!again.ok) break;
+          const { done, ...form } = again.parsed;
+          review = form;
+          if (done) break;
         }
         if (!review) return { reviewKey: null, spend, transcriptKey: `${base}/review.json` };
         const reviewKey = (await store.putJson(`${base}/form.json`, review)).key;
@@ -94,29 +89,23 @@ export function createReviewActivities({
         const valid = reviews.map((r) => (ReviewForm.safeParse(r).success ? r : null));
         const aggregate = aggregateReviews(valid, threshold);
         const transcriptKey = keys.paper(paperId, 'review', round, 'meta.json');
-        let summary: ReviewForm | null = null;
-        let spend = NO_SPEND;
-        try {
-          const res = await ask({
-            role: 'review',
-            transcriptKey,
-            system:
-              'You are an area chair at a prestigious ML venue. You write the meta-review from the reviews.',
-            schema: ReviewForm,
-            compactSchema: CompactReviewForm,
-            answerTokens: REVIEW_ANSWER_TOKENS,
-            context: reviews.map((r, i) => ({
-              name: `Review ${i + 1}`,
-              text: JSON.stringify(r),
-              priority: 1,
-            })),
-            prompt: `Write the meta-review from the reviews above: the consensus strengths and weaknesses, and the most important questions. ${FORM_GUIDE}`,
-          });
-          summary = res.parsed!;
-          spend = res.spend;
-        } catch (err) {
-          if (!isStructuredOutputFailure(err)) throw err;
-        }
+        const res = await ask({
+          role: 'review',
+          transcriptKey,
+          system:
+            'You are an area chair at a prestigious ML venue. You write the meta-review from the reviews.',
+          schema: ReviewForm,
+          compactSchema: CompactReviewForm,
+          answerTokens: REVIEW_ANSWER_TOKENS,
+          context: reviews.map((r, i) => ({
+            name: `Review ${i + 1}`,
+            text: JSON.stringify(r),
+            priority: 1,
+          })),
+          prompt: `Write the meta-review from the reviews above: the consensus strengths and weaknesses, and the most important questions. ${FORM_GUIDE}`,
+        });
+        const summary: ReviewForm | null = res.ok ? res.parsed : null;
+        const spend = res.spend;
         // Numbers and decision come from the reviews by code; the model contributes the prose.
         const meta = {
           ...(summary ?? {}),

@@ -12,7 +12,7 @@ import type { Logger } from '../../lib/log';
 import { keys, type ArtifactStore } from '../../lib/store';
 import { addSpend, type MainPorts } from '../../contracts';
 import { formatPapersForPrompt, mergeBibtex } from '../literature';
-import { isStructuredOutputFailure, type Ask } from '../research/ask';
+import type { Ask } from '../research/ask';
 import { searchOrDegrade } from '../research/literature';
 import {
   bibKeys,
@@ -362,50 +362,34 @@ export function createWriteupActivities(
           .map(([n, b]) => `% ${n}\n${b}`)
           .join('\n\n');
         const already = draft.citations.map((c) => c.key).join(', ') || 'none';
-        let q: z.infer<typeof CitationQuery>;
-        let spend;
-        try {
-          const res = await ask({
-            role: 'writing',
-            transcriptKey,
-            schema: CitationQuery,
-            system: 'You are an expert ML researcher adding the most important missing citations to a paper.',
-            context: [{ name: 'The paper so far', text: paperText, priority: 1 }],
-            prompt: `Citations added so far: ${already}.\nRound ${round}. Name ONE important missing citation as a literature search query, and where it belongs. Answer JSON: done (true if no important citation is missing), query, description.`,
-          });
-          q = res.parsed!;
-          spend = res.spend;
-        } catch (err) {
-          if (!isStructuredOutputFailure(err)) throw err;
-          return {
-            draftKey: fromKey,
-            done: true,
-            added: 0,
-            spend: { costUsd: 0, inputTokens: 0, outputTokens: 0, calls: 1 },
-            transcriptKey,
-          };
-        }
+        const res = await ask({
+          role: 'writing',
+          transcriptKey,
+          schema: CitationQuery,
+          system: 'You are an expert ML researcher adding the most important missing citations to a paper.',
+          context: [{ name: 'The paper so far', text: paperText, priority: 1 }],
+          prompt: `Citations added so far: ${already}.\nRound ${round}. Name ONE important missing citation as a literature search query, and where it belongs. Answer JSON: done (true if no important citation is missing), query, description.`,
+        });
+        let spend = res.spend;
+        // An unreadable query ends the citation rounds; its replies are still counted.
+        if (!res.ok) return { draftKey: fromKey, done: true, added: 0, spend, transcriptKey };
+        const q = res.parsed;
         if (q.done || !q.query) return { draftKey: fromKey, done: true, added: 0, spend, transcriptKey };
         const found = await searchOrDegrade(deps, q.query);
         // No literature (down for good, or no network): the paper goes on with the citations it has.
         if (found.unavailable) return { draftKey: fromKey, done: true, added: 0, spend, transcriptKey };
         if (found.papers.length === 0)
           return { draftKey: fromKey, done: false, added: 0, spend, transcriptKey };
-        let pick: z.infer<typeof CitationPick>;
-        try {
-          const res = await ask({
-            role: 'writing',
-            transcriptKey: keys.paper(paperId, 'writeup', 'citations', `round-${round}-pick.json`),
-            schema: CitationPick,
-            system: 'You are an expert ML researcher choosing which papers to cite.',
-            prompt: `Where the citation goes: ${q.description ?? ''}\n\nSearch results:\n${formatPapersForPrompt(found.papers)}\n\nAnswer JSON: selected (the numbers of the papers to cite, may be empty), description (one sentence on how the paper relates to ours).`,
-          });
-          pick = res.parsed!;
-          spend = addSpend(spend, res.spend);
-        } catch (err) {
-          if (!isStructuredOutputFailure(err)) throw err;
-          return { draftKey: fromKey, done: false, added: 0, spend, transcriptKey };
-        }
+        const picked = await ask({
+          role: 'writing',
+          transcriptKey: keys.paper(paperId, 'writeup', 'citations', `round-${round}-pick.json`),
+          schema: CitationPick,
+          system: 'You are an expert ML researcher choosing which papers to cite.',
+          prompt: `Where the citation goes: ${q.description ?? ''}\n\nSearch results:\n${formatPapersForPrompt(found.papers)}\n\nAnswer JSON: selected (the numbers of the papers to cite, may be empty), description (one sentence on how the paper relates to ours).`,
+        });
+        spend = addSpend(spend, picked.spend);
+        if (!picked.ok) return { draftKey: fromKey, done: false, added: 0, spend, transcriptKey };
+        const pick = picked.parsed;
         const chosen = pick.selected
           .map((i) => found.papers[i - 1])
           .filter((p): p is NonNullable<typeof p> => p !== undefined);

@@ -4,8 +4,6 @@
  */
 import { z } from 'zod';
 import { createAsk, type LlmProvider } from '../../activities/llm';
-import { isStructuredOutputFailure } from '../../activities/research/ask';
-import { LlmOutputInvalidError } from '../../lib/errors';
 import { suiteConfig, suiteStore, uniqueId } from '../harness';
 import { recordingLogger } from './helpers';
 import { ScriptedProvider } from './scripted-provider';
@@ -32,7 +30,7 @@ test('ask returns text, parsed object and spend, and stores the transcript at th
     prompt: 'is it novel?',
     schema: Verdict,
   });
-  expect(r.parsed).toEqual({ novel: true, reason: 'no prior work found' });
+  expect(r).toMatchObject({ ok: true, parsed: { novel: true, reason: 'no prior work found' } });
   expect(r.spend).toEqual({ costUsd: 0, inputTokens: 250, outputTokens: 22, calls: 2 });
   expect(r.transcriptKey).toBe(key);
   const transcript = await store.getJson<{
@@ -45,20 +43,30 @@ test('ask returns text, parsed object and spend, and stores the transcript at th
   expect(scripted.calls[1]!.messages.at(-1)!.content).toMatch(/reason/);
 });
 
-test('output still invalid after repair is a StructuredOutputInvalid failure with the raw reply stored', async () => {
-  const scripted = new ScriptedProvider([{ role: 'review', reply: 'I think it is great!', times: 2 }]);
+test('output still invalid after repair is an answer that is not ok, with its spend and the raw reply stored', async () => {
+  const scripted = new ScriptedProvider([
+    {
+      role: 'review',
+      reply: 'I think it is great!',
+      times: 2,
+      usage: { inputTokens: 300, outputTokens: 40 },
+    },
+  ]);
   const ask = createAsk({ config, log: recordingLogger(), store, llmProvider: scripted });
   const key = `llm/${uniqueId('wf')}/review/transcript.json`;
-  const err = await ask({
+  const r = await ask({
     role: 'review',
     transcriptKey: key,
     system: 's',
     prompt: 'p',
     schema: Verdict,
-  }).catch((e: unknown) => e);
-  expect(err).toBeInstanceOf(LlmOutputInvalidError);
-  expect(isStructuredOutputFailure(err)).toBe(true);
-  expect((err as LlmOutputInvalidError).details).toMatchObject({ rawKey: `${key}.invalid.txt` });
+  });
+  expect(r.ok).toBe(false);
+  if (r.ok) return;
+  expect(r.rawKey).toBe(`${key}.invalid.txt`);
+  expect(r.problem).toMatch(/no valid/);
+  // Both replies were billed: the first answer and the repair round.
+  expect(r.spend).toEqual({ costUsd: 0, inputTokens: 600, outputTokens: 80, calls: 2 });
   expect(await store.getText(`${key}.invalid.txt`)).toBe('I think it is great!');
   expect(await store.exists(key)).toBe(false);
 });
@@ -85,7 +93,7 @@ test('the local model gets the compact schema and the answer’s length as its l
   // The scripted provider stands in for the local model (it answers as `local`).
   const local = new ScriptedProvider([{ role: 'review', reply: { items: ['short'] }, times: 2 }]);
   const askLocal = createAsk({ config, log: recordingLogger(), store, llmProvider: local });
-  expect((await askLocal(request('local'))).parsed).toEqual({ items: ['short'] });
+  expect(await askLocal(request('local'))).toMatchObject({ ok: true, parsed: { items: ['short'] } });
   expect(sent(local)).toEqual({ maxItems: 2, maxLength: 50, maxTokens: 900 });
   // An explicit maxTokens wins.
   await askLocal({ ...request('local-max'), maxTokens: 64 });
@@ -95,6 +103,6 @@ test('the local model gets the compact schema and the answer’s length as its l
   const script = new ScriptedProvider([{ role: 'review', reply: { items: ['a', 'b', 'c'] } }]);
   const hosted: LlmProvider = { name: 'openai', complete: (req) => script.complete(req) };
   const askHosted = createAsk({ config, log: recordingLogger(), store, llmProvider: hosted });
-  expect((await askHosted(request('hosted'))).parsed).toEqual({ items: ['a', 'b', 'c'] });
+  expect(await askHosted(request('hosted'))).toMatchObject({ ok: true, parsed: { items: ['a', 'b', 'c'] } });
   expect(sent(script)).toEqual({ maxItems: 8, maxLength: 400, maxTokens: 640 });
 });

@@ -2,16 +2,27 @@
  * The campaign and paper workflows on the real dev server, with stub activities: the point of
  * these tests is the orchestration (stages, loops, degrade paths, budget, children).
  */
-import { DEFAULT_CAMPAIGN_SETTINGS, DEFAULT_PAPER_SETTINGS } from '../../contracts';
+import { createAsk } from '../../activities/llm';
+import { createReviewActivities } from '../../activities/review';
+import { DEFAULT_CAMPAIGN_SETTINGS, DEFAULT_PAPER_SETTINGS, type MainPorts } from '../../contracts';
+import { loadProcessConfig } from '../../lib/config';
+import { createLogger } from '../../lib/log';
 import type { CampaignInput, CampaignOutcome, PaperInput, PaperOutcome } from '../../workflows';
-import { startStubWorkers, suiteConfig, uniqueId } from '../harness';
+import { startStubWorkers, suiteConfig, suiteStore, uniqueId } from '../harness';
+import { ScriptedProvider } from '../llm/scripted-provider';
 import { fakePorts, type FakeScript } from './fake-ports';
 
 const config = suiteConfig('orchestration');
 const paperSettings = { ...DEFAULT_PAPER_SETTINGS, maxRuns: 3, citationRounds: 5, reviewers: 3, fast: true };
 
-async function runPaper(script: FakeScript, settings: Partial<typeof paperSettings> = {}) {
+async function runPaper(
+  script: FakeScript,
+  settings: Partial<typeof paperSettings> = {},
+  /** Replaces stub activities with real ones (the point of the test is their effect on the workflow). */
+  real: Partial<MainPorts> = {},
+) {
   const fake = fakePorts(script);
+  Object.assign(fake.main, real);
   const workers = await startStubWorkers(config, fake);
   try {
     const input: PaperInput = {
@@ -163,6 +174,45 @@ describe('paper workflow orchestration', () => {
     expect(outcome.reason).toMatch(/no valid review among 3/);
     expect(fake.count('metaReview')).toBe(0);
     expect(fake.count('revisePaper')).toBe(0);
+  });
+
+  it('counts what replies that never match the review schema cost: the paper’s cost moves', async () => {
+    // The real review activities and the real ask over a model whose every reply is prose, not
+    // the review form: each ask is a first reply plus one repair round, and all of it is billed.
+    const usage = { inputTokens: 1000, outputTokens: 200 };
+    const model = 'schema-breaker';
+    const llmConfig = loadProcessConfig({
+      ...process.env,
+      // Priced like a hosted model (a local one is free); the scripted provider answers every call.
+      SCIENTIST_LLM_DEFAULT: `openai:${model}`,
+      SCIENTIST_OPENAI_API_KEY: 'sk-never-sent',
+      SCIENTIST_LLM_PRICES: JSON.stringify({ [model]: { input: 3, output: 15, contextTokens: 32_000 } }),
+    }).llm;
+    const scripted = new ScriptedProvider([
+      { reply: 'A fine paper, I would accept it.', times: Infinity, usage },
+    ]);
+    const store = suiteStore(config);
+    for (const round of [1, 2, 3])
+      await store.put(`pdf/${round}.txt`, 'The paper text, as pdftotext made it.');
+    const deps = { config: { ...config, llm: llmConfig }, log: createLogger('schema-test', 'warn'), store };
+    const review = createReviewActivities({ store, ask: createAsk({ ...deps, llmProvider: scripted }) });
+
+    const { outcome } = await runPaper({}, { reviewers: 3, reviewReflections: 2 }, review);
+    // No usable review: the paper keeps its PDF and ends unscored.
+    expect(outcome.state).toBe('completed');
+    expect(outcome.review).toBeUndefined();
+    // 3 reviewers, 2 replies each (the answer and its repair round); no meta-review without a review.
+    expect(scripted.calls).toHaveLength(6);
+    const perReply = (usage.inputTokens * 3 + usage.outputTokens * 15) / 1e6;
+    expect(outcome.costByStage.review).toEqual({
+      costUsd: expect.closeTo(6 * perReply, 9) as number,
+      inputTokens: 6 * usage.inputTokens,
+      outputTokens: 6 * usage.outputTokens,
+      calls: 6,
+    });
+    console.log(
+      `always-failing review schema: ${outcome.costByStage.review!.calls} replies, $${outcome.costByStage.review!.costUsd.toFixed(4)} counted`,
+    );
   });
 
   it('revises, recompiles and re-reviews in the improvement round', async () => {
