@@ -6,6 +6,7 @@
 import {
   condition,
   continueAsNew,
+  patched,
   getExternalWorkflowHandle,
   isCancellation,
   setCurrentDetails,
@@ -39,6 +40,12 @@ import {
 } from '../contracts';
 import { activityCaller, Control, Stopped, usd } from './control';
 import { paperWorkflow, type PaperOutcome } from './paper';
+
+/**
+ * Patch: drain the running papers once continue-as-new is suggested, then continue as new.
+ * Histories recorded before it replay without it (test/replay).
+ */
+export const DRAIN_BEFORE_CONTINUE_AS_NEW = 'campaign-drain-before-continue-as-new';
 
 export interface CampaignInput {
   template: string;
@@ -302,8 +309,13 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignOu
     enter('papers');
     const queue = chosen.filter((c) => !done.some((d) => d.idea.name === c.idea.name));
     let stoppedForBudget = false;
+    // Keep history well below Temporal's limits on long campaigns: once the server suggests
+    // continue-as-new, no new paper starts; the running ones finish, then the campaign continues
+    // as new with the rest. (Before this patch it continued only when no paper happened to be
+    // running, which at parallelism ≥ 2 was almost never.)
+    const draining = () => workflowInfo().continueAsNewSuggested && patched(DRAIN_BEFORE_CONTINUE_AS_NEW);
     while (queue.length > 0 || running.size > 0) {
-      while (queue.length > 0 && running.size < s.parallelism) {
+      while (queue.length > 0 && running.size < s.parallelism && !draining()) {
         await control.gate();
         if (spentUsd() >= ledger.budgetUsd) {
           // No new paper starts; those running finish (each stops at its own budget).
@@ -314,33 +326,38 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignOu
         const next = queue.shift()!;
         await startPaper(templateKey, next.idea);
       }
-      if (running.size === 0) break;
+      if (running.size === 0) {
+        if (queue.length > 0 && draining()) await continueWithTheRest();
+        break;
+      }
       await Promise.race(running.values());
       upsertSearchAttributes([{ key: SA.costUsd, value: spentUsd() }]);
       publish();
-      // Keep history well below Temporal's limits on long campaigns.
-      if (workflowInfo().continueAsNewSuggested && running.size === 0 && queue.length > 0) {
-        await continueAsNew<typeof campaignWorkflow>({
-          ...input,
-          carried: {
-            templateKey,
-            ranked,
-            outcomes: done,
-            costByStage: ledger.stages(),
-            chosen: chosen.map((c) => c.idea.name),
-            steering: control.steering,
-            skip: [...skip],
-            budgetUsd: ledger.budgetUsd,
-            paused: control.paused,
-          },
-        });
-      }
+      if (workflowInfo().continueAsNewSuggested && running.size === 0 && queue.length > 0)
+        await continueWithTheRest();
     }
     // A cancel that arrived while the last papers ran: they ended `cancelled`; so does the campaign.
     control.throwIfCancelled();
     return stoppedForBudget
       ? finish('over-budget', `budget of $${ledger.budgetUsd} reached after ${done.length} paper(s)`)
       : finish('completed');
+
+    function continueWithTheRest(): Promise<never> {
+      return continueAsNew<typeof campaignWorkflow>({
+        ...input,
+        carried: {
+          templateKey: templateKey!,
+          ranked: ranked!,
+          outcomes: done,
+          costByStage: ledger.stages(),
+          chosen: chosen.map((c) => c.idea.name),
+          steering: control.steering,
+          skip: [...skip],
+          budgetUsd: ledger.budgetUsd,
+          paused: control.paused,
+        },
+      });
+    }
   }
 
   async function startPaper(templateKey: string, idea: IdeaSummary): Promise<void> {

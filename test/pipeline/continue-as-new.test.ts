@@ -129,7 +129,7 @@ describe('campaign continue-as-new', () => {
     }
   });
 
-  it('continues as new when the server suggests it after a paper, and the chain ends with every paper and cost once', async () => {
+  it('continues as new when the server suggests it before the first paper, and the chain ends with every paper and cost once', async () => {
     const names = Array.from({ length: 20 }, (_, i) => `idea_${String(i + 1).padStart(2, '0')}`);
     const fake = fakePorts({ ideaNames: names });
     // Each generated idea carries 250 KB of "problem" text into history: 20 of them pass the
@@ -169,7 +169,7 @@ describe('campaign continue-as-new', () => {
       });
       const ms = Date.now() - t0;
 
-      // ---- the run chain: the first run continued as new once, after its first paper
+      // ---- the run chain: the first run continued as new once, before it started a paper
       const first = await eventsOf(workers.client, workflowId, firstRunId);
       const last = first.at(-1)!;
       const can = last.workflowExecutionContinuedAsNewEventAttributes;
@@ -178,7 +178,8 @@ describe('campaign continue-as-new', () => {
       expect(first.some((e) => e.workflowTaskStartedEventAttributes?.suggestContinueAsNew)).toBe(true);
       const secondRunId = can!.newExecutionRunId!;
       const carriedInput = defaultPayloadConverter.fromPayload<CampaignInput>(can!.input!.payloads![0]!);
-      expect(carriedInput.carried?.outcomes.map((p) => p.idea.name)).toEqual(['idea_20']);
+      expect(carriedInput.carried?.outcomes).toEqual([]);
+      expect(first.some((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)).toBe(false);
       expect(carriedInput.carried?.chosen).toEqual(['idea_20', 'idea_19', 'idea_18']);
       const firstDesc = await workers.client.workflow.getHandle(workflowId, firstRunId).describe();
       const latest = await workers.client.workflow.getHandle(workflowId).describe();
@@ -214,6 +215,85 @@ describe('campaign continue-as-new', () => {
       for (const p of result.papers) expect(p.cost).toMatchObject({ calls: perPaper });
       for (const p of result.papers) expect(p.cost.costUsd).toBeCloseTo(perPaper * COST, 9);
       expect(result.cost.costUsd).toBeCloseTo(80 * COST + 3 * perPaper * COST, 9);
+    } finally {
+      await workers.close();
+    }
+  }, 240_000);
+
+  it('at parallelism 2: once suggested, starts no new paper, lets the running ones finish, then continues as new', async () => {
+    const names = Array.from({ length: 20 }, (_, i) => `idea_${String(i + 1).padStart(2, '0')}`);
+    const fake = fakePorts({ ideaNames: names });
+    // Ideation carries 20 × 195 KB into history (about 4.0 MB with the events, under the 4 MiB
+    // suggestion); each finished paper's outcome brings 450 KB more (its review scores), so the
+    // suggestion comes while the first two papers run: the first finish passes it. (Four such
+    // outcomes still fit the final result's 2 MiB payload limit.)
+    const main: MainPorts = {
+      ...fake.main,
+      async generateIdea(i) {
+        const r = await fake.main.generateIdea(i);
+        return { ...r, problem: `${i.index}:`.padEnd(195_000, '.') };
+      },
+      async metaReview(i) {
+        const r = await fake.main.metaReview(i);
+        return { ...r, scores: { ...r.scores, [`padding_${i.paperId}`.padEnd(450_000, '.')]: 0 } };
+      },
+    };
+    const workers = await startStubWorkers(config, { main, gpu: fake.gpu });
+    const workflowId = `campaign-grokking-${uniqueId('can2')}`;
+    try {
+      const input: CampaignInput = {
+        template: 'grokking',
+        gpuTaskQueue: config.temporal.gpuTaskQueue,
+        settings: {
+          ...DEFAULT_CAMPAIGN_SETTINGS,
+          ideas: names.length,
+          ideaReflections: 1,
+          papers: 4,
+          parallelism: 2,
+          paper: paperSettings,
+        },
+      };
+      const { result, firstRunId } = await workers.run(async () => {
+        const handle = await workers.client.workflow.start('campaignWorkflow', {
+          workflowId,
+          taskQueue: config.temporal.taskQueue,
+          args: [input],
+        });
+        return { result: (await handle.result()) as CampaignOutcome, firstRunId: handle.firstExecutionRunId };
+      });
+
+      const first = await eventsOf(workers.client, workflowId, firstRunId);
+      const can = first.at(-1)!.workflowExecutionContinuedAsNewEventAttributes;
+      expect(can).toBeTruthy();
+      // The first run started two papers, both finished, and no third one started after the suggestion.
+      const started = first.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes);
+      const finished = first.filter((e) => e.childWorkflowExecutionCompletedEventAttributes);
+      expect(started).toHaveLength(2);
+      expect(finished).toHaveLength(2);
+      const suggestedAt = first.findIndex((e) => e.workflowTaskStartedEventAttributes?.suggestContinueAsNew);
+      expect(suggestedAt).toBeGreaterThan(first.indexOf(started[1]!));
+      // The patch marker is in the history: this is the new behaviour, recorded.
+      expect(
+        first.some((e) => e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.length),
+      ).toBe(true);
+      const carriedInput = defaultPayloadConverter.fromPayload<CampaignInput>(can!.input!.payloads![0]!);
+      expect(carriedInput.carried?.outcomes).toHaveLength(2);
+      expect(carriedInput.carried?.chosen).toEqual(['idea_20', 'idea_19', 'idea_18', 'idea_17']);
+
+      // Every paper exactly once over the chain, costs once.
+      expect(result.state).toBe('completed');
+      expect(result.papers.map((p) => p.idea.name).sort()).toEqual([
+        'idea_17',
+        'idea_18',
+        'idea_19',
+        'idea_20',
+      ]);
+      expect(new Set(result.papers.map((p) => p.paperId)).size).toBe(4);
+      expect(fake.count('prepareWorkspace')).toBe(4);
+      expect(fake.count('generateIdea')).toBe(20);
+      const perPaper = result.papers[0]!.cost.calls;
+      for (const p of result.papers) expect(p.cost).toMatchObject({ calls: perPaper });
+      expect(result.cost.costUsd).toBeCloseTo(80 * COST + 4 * perPaper * COST, 9);
     } finally {
       await workers.close();
     }
