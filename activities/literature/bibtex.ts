@@ -3,6 +3,7 @@
  * entries into a paper's references.bib. The model only ever picks papers by number; the
  * entries it cites come from here.
  */
+import { InvalidInputError } from '../../lib/errors';
 
 export interface BibEntry {
   /** Lower-case entry type: article, inproceedings, misc, … */
@@ -344,7 +345,7 @@ export function citeKeyOf(bibtex: string): string | undefined {
 /** `bibtex`'s first entry under a new key (sanitized), normalized. */
 export function renameCiteKey(bibtex: string, newKey: string): string {
   const entry = parseBibtex(bibtex)[0];
-  if (!entry) throw new Error('no BibTeX entry to rename');
+  if (!entry) throw new InvalidInputError('no BibTeX entry to rename');
   return formatBibEntry(normalizeBibEntry({ ...entry, key: newKey }));
 }
 

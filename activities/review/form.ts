@@ -5,6 +5,7 @@
  * accept/reject words, which small models give at random.
  */
 import { z } from 'zod';
+import { InvalidInputError } from '../../lib/errors';
 
 const score = (min: number, max: number) => z.number().int().min(min).max(max);
 
@@ -77,7 +78,7 @@ export interface AggregateReview {
 /** Averages the valid reviews; throws when none is valid (the stage then fails clearly). */
 export function aggregateReviews(reviews: (ReviewForm | null)[], threshold = 6): AggregateReview {
   const valid = reviews.filter((r): r is ReviewForm => r !== null);
-  if (valid.length === 0) throw new Error(`no valid review among ${reviews.length}`);
+  if (valid.length === 0) throw new InvalidInputError(`no valid review among ${reviews.length}`);
   const scores = Object.fromEntries(
     NUMERIC_FIELDS.map((f) => [
       f,

@@ -171,13 +171,19 @@ export async function startDocker(config: Config, log: Logger): Promise<void> {
   if (await dockerUp(config)) {
     const info = (await dockerClient(config).info()) as { Runtimes?: Record<string, unknown> };
     if (existsSync(RUNSC) && !info.Runtimes?.runsc) {
-      // A running engine reloads runtimes on SIGHUP: no restart, no container disturbed.
-      log.info(
-        `registering runsc with the running Docker engine${changed ? '' : ' (already in daemon.json)'}`,
-      );
+      // A running engine reloads runtimes on SIGHUP: no restart, no container disturbed. Only
+      // an engine this project started is signalled; someone else's is theirs to reload.
       const pid = readPid(config, 'dockerd');
-      if (pid !== undefined) process.kill(pid, 'SIGHUP');
-      else spawn('pkill', ['-HUP', '-x', 'dockerd'], { stdio: 'ignore' });
+      if (pid !== undefined) {
+        log.info(
+          `registering runsc with the running Docker engine${changed ? '' : ' (already in daemon.json)'}`,
+        );
+        process.kill(pid, 'SIGHUP');
+      } else {
+        log.warn(
+          `runsc is in ${DAEMON_JSON} but the Docker engine (not started by this project) has not loaded it; reload it (SIGHUP to dockerd, or restart it) to offer SCIENTIST_SANDBOX_RUNTIME=runsc`,
+        );
+      }
     }
     return;
   }

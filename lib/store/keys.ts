@@ -8,6 +8,7 @@
  *   cache/<kind>/<hash>                      reusable results (baselines, literature queries)
  *   health/<id>/…                            health checks and plumbing tests
  */
+import { InvalidInputError } from '../errors';
 const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._=-]*$/;
 
 /** Joins key segments, rejecting any that could escape its folder or be ambiguous. */
@@ -16,7 +17,7 @@ export function artifactKey(...segments: (string | number)[]): string {
     .map((s) => {
       const seg = String(s);
       if (!SAFE_SEGMENT.test(seg) || seg.includes('..')) {
-        throw new Error(`unsafe artifact key segment: ${JSON.stringify(seg)}`);
+        throw new InvalidInputError(`unsafe artifact key segment: ${JSON.stringify(seg)}`);
       }
       return seg;
     })

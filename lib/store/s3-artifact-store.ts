@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import * as Minio from 'minio';
 import type { Config } from '../config';
-import { ArtifactCorruptError, ArtifactNotFoundError, ConfigError, ServiceUnavailableError } from '../errors';
+import {
+  ArtifactCorruptError,
+  ArtifactNotFoundError,
+  ConfigError,
+  InvalidInputError,
+  ServiceUnavailableError,
+} from '../errors';
 import type { ArtifactStore, Body, ObjectInfo, StoredObject } from './artifact-store';
 
 const NOT_FOUND_CODES = new Set(['NoSuchKey', 'NotFound', 'NoSuchObject']);
@@ -163,7 +169,7 @@ export class S3ArtifactStore implements ArtifactStore {
 
   private full(key: string): string {
     if (!key || key.startsWith('/') || key.split('/').includes('..'))
-      throw new Error(`bad artifact key: ${key}`);
+      throw new InvalidInputError(`bad artifact key: ${key}`);
     return this.prefix + key;
   }
 

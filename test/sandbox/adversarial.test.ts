@@ -16,7 +16,7 @@ import {
   type SandboxError,
 } from '../../sandbox';
 import { suiteConfig } from '../harness';
-import { hostProcesses, sandboxKit } from './helpers';
+import { sandboxKit } from './helpers';
 
 const FAKE_SECRET = 'sk-adversarial-0123456789abcdef';
 
@@ -56,14 +56,14 @@ describe('adversarial experiment code in the sandbox', () => {
   }
 
   it('fork bomb: stopped by the pids limit', async () => {
-    const { err, result } = await expectOutcome(
+    const { err, result, runId } = await expectOutcome(
       'import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n',
       PidsLimitError,
       { timeoutMs: 6000 },
     );
     expect(result.outcome).toBe('pids');
     expect(err.message).toMatch(/limit of 64 processes/);
-    expect(hostProcesses('main.py').filter((l) => l.includes('python3'))).toEqual([]);
+    expect(kit.processesOf(runId)).toEqual([]);
   });
 
   it('infinite loop: killed at the time limit', async () => {
@@ -113,7 +113,7 @@ describe('adversarial experiment code in the sandbox', () => {
 
   it('reaching the network: denied and named', async () => {
     const { err } = await expectOutcome(
-      "import socket\ns = socket.socket()\ns.settimeout(3)\ns.connect(('1.1.1.1', 80))\n",
+      "import socket\ns = socket.socket()\ns.settimeout(3)\ns.connect(('127.0.0.1', 7233))\n",
       NetworkDeniedError,
     );
     expect(err.message).toMatch(/sandboxes have none/);
@@ -185,7 +185,7 @@ describe('adversarial experiment code in the sandbox', () => {
   });
 
   it('detached daemons (double fork + setsid) and leftover children die with the run', async () => {
-    const { result } = await kit.runPython(
+    const { result, runId } = await kit.runPython(
       [
         'import os, subprocess, time',
         'subprocess.Popen(["sleep", "987651"])',
@@ -200,7 +200,7 @@ describe('adversarial experiment code in the sandbox', () => {
     );
     expect(result.outcome).toBe('ok');
     expect(result.log).toContain('parent exits');
-    expect(hostProcesses('sleep 98765')).toEqual([]);
+    expect(kit.processesOf(runId)).toEqual([]);
   });
 
   it('a 1 GB checkpoint every step: stops at the work area size', async () => {
@@ -236,7 +236,7 @@ describe('adversarial experiment code in the sandbox', () => {
     const mem = await kit.runPython('x = []\nwhile True:\n    x.append(bytearray(8 << 20))\n', {}, gv);
     expect(sandboxError(mem.result)).toBeInstanceOf(OutOfMemoryError);
     const net = await kit.runPython(
-      "import socket\ns = socket.socket()\ns.settimeout(3)\ns.connect(('1.1.1.1', 80))\n",
+      "import socket\ns = socket.socket()\ns.settimeout(3)\ns.connect(('127.0.0.1', 7233))\n",
       {},
       gv,
     );
@@ -249,6 +249,6 @@ describe('adversarial experiment code in the sandbox', () => {
       gv,
     );
     expect(stray.result.outcome).toBe('ok');
-    expect(hostProcesses('sleep 987653')).toEqual([]);
+    expect(kit.processesOf(stray.runId)).toEqual([]);
   });
 });

@@ -1,5 +1,4 @@
 /** Shared by the sandbox suites: a runner over the real engine, tiny limits, a script runner. */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -28,6 +27,9 @@ export const SMALL: SandboxLimits = {
   collectBytes: 8 * 1024 * 1024,
 };
 
+/** The environment variable that marks a test run's processes. */
+const RUN_MARKER = 'DS_TEST_RUN_ID';
+
 export function sandboxKit(config: Config, suite: string) {
   const docker = new Docker({ socketPath: config.docker.socketPath });
   const workRoot = path.join(config.dataDir, 'sandbox-work-test', uniqueId(suite));
@@ -50,8 +52,28 @@ export function sandboxKit(config: Config, suite: string) {
       workDir,
       limits: { ...SMALL, ...limits },
       ...extra,
+      // Every process of the run inherits it: processesOf() finds them, and only them, on the host.
+      env: { ...extra.env, [RUN_MARKER]: runId },
     });
     return { result, workDir, runId };
+  }
+
+  /**
+   * Host processes of one run (found by the marker in their environment, which every child
+   * inherits), as `pid: command line`: never anyone else's, whatever else runs on the machine.
+   */
+  function processesOf(runId: string): string[] {
+    const found: string[] = [];
+    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      try {
+        const env = readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
+        if (!env.includes(`${RUN_MARKER}=${runId}`)) continue;
+        found.push(`${pid}: ${readFileSync(`/proc/${pid}/cmdline`, 'latin1').replace(/\0/g, ' ')}`);
+      } catch {
+        /* gone meanwhile, or a kernel thread */
+      }
+    }
+    return found;
   }
 
   /** Sandbox containers of this suite still on the engine (running or not). */
@@ -82,11 +104,15 @@ export function sandboxKit(config: Config, suite: string) {
     rmSync(workRoot, { recursive: true, force: true });
   }
 
-  return { docker, runner, workRoot, runIdPrefix, runPython, leftoverContainers, leftoverWorkAreas, cleanup };
-}
-
-/** Host processes whose command line contains `marker` (container processes are visible to the host). */
-export function hostProcesses(marker: string): string[] {
-  const out = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
-  return out.split('\n').filter((l) => l.includes(marker) && !l.includes('ps -eo'));
+  return {
+    docker,
+    runner,
+    workRoot,
+    runIdPrefix,
+    runPython,
+    processesOf,
+    leftoverContainers,
+    leftoverWorkAreas,
+    cleanup,
+  };
 }
