@@ -1,6 +1,7 @@
 /**
- * Ideation activities: load a template, generate an idea, reflect on it, archive it unless it
- * near-duplicates an earlier one. One model call per activity; everything large in the store.
+ * Ideation activities: load a template, generate an idea (rejected when it is no idea: see
+ * gate.ts), reflect on it, archive it unless it near-duplicates an earlier one. One model call
+ * per activity; everything large in the store.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { type IdeaSummary, type MainPorts, NO_SPEND } from '../../contracts';
 import { isStructuredOutputFailure, type Ask } from '../research/ask';
 import { validateTemplate } from '../experiments/template';
 import { loadWorkspace, saveWorkspace } from '../workspace';
+import { ideaProblem, templateVocabulary } from './gate';
 import { mostSimilar } from './similarity';
 
 /** An idea as the AI Scientist writes it (its field names, so seed_ideas.json files work as they are). */
@@ -176,6 +178,20 @@ export function createIdeationActivities(deps: IdeationDeps) {
               `Propose the next impactful and creative research idea that can be tested by editing experiment.py, with no new datasets or packages, within the template's compute budget. Answer with one JSON object: Name (lowercase_with_underscores), Title, Experiment (the plan: what to change and measure), Interestingness, Feasibility, Novelty (integers 1-10; be honest).${steeringText(steering)}`,
             ].join('\n\n'),
           });
+          // An idea that is no idea (placeholders, a repeated name, a plan about nothing the template
+          // has, every score at the floor) stops here, before it costs a novelty search.
+          const rejected = ideaProblem(
+            res.parsed!,
+            templateVocabulary(t.code),
+            archive.map((i) => i.Name),
+          );
+          if (rejected) {
+            await store.putJson(keys.campaign(campaignId, 'ideas', `idea-${index}`, 'rejected.json'), {
+              idea: res.parsed,
+              reason: rejected,
+            });
+            return { idea: null, problem: `rejected: ${rejected}`, spend: res.spend, transcriptKey };
+          }
           const idea = { ...res.parsed!, Name: ideaName(res.parsed!.Name, `idea_${index}`) };
           const key = (
             await store.putJson(keys.campaign(campaignId, 'ideas', `idea-${index}`, 'idea.json'), idea)
@@ -212,6 +228,9 @@ export function createIdeationActivities(deps: IdeationDeps) {
             ].join('\n\n'),
           });
           const revised = { ...res.parsed!, idea: { ...res.parsed!.idea, Name: current.Name } };
+          // A revision that made it no idea is not taken: the idea stays as it was.
+          if (ideaProblem(revised.idea, templateVocabulary(t.code), []))
+            return { idea, done: true, spend: res.spend, transcriptKey };
           const key = (
             await store.putJson(
               keys.campaign(campaignId, 'ideas', `idea-${index}`, `idea-r${round}.json`),
