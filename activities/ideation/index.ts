@@ -9,8 +9,8 @@ import { z } from 'zod';
 import { classified, InvalidInputError } from '../../lib/errors';
 import { PROJECT_ROOT } from '../../lib/paths';
 import { keys, type ArtifactStore } from '../../lib/store';
-import { type IdeaSummary, type MainPorts, NO_SPEND } from '../../contracts';
-import { isStructuredOutputFailure, type Ask } from '../research/ask';
+import type { IdeaSummary, MainPorts } from '../../contracts';
+import type { Ask } from '../research/ask';
 import { validateTemplate } from '../experiments/template';
 import { loadWorkspace, saveWorkspace } from '../workspace';
 import { ideaProblem, templateVocabulary } from './gate';
@@ -159,54 +159,46 @@ export function createIdeationActivities(deps: IdeationDeps) {
         const t = await templateText(store, templateKey);
         const archive = await store.getJson<Idea[]>(archiveKey);
         const transcriptKey = keys.campaign(campaignId, 'ideas', `idea-${index}`, 'generate.json');
-        try {
-          const res = await ask({
-            role: 'ideation',
-            transcriptKey,
-            system: t.system,
-            schema: Idea,
-            context: [
-              { name: 'experiment.py (the research template)', text: t.code, priority: 1 },
-              {
-                name: 'Ideas already proposed (do not repeat them)',
-                text: JSON.stringify(archive.map((i) => ({ Name: i.Name, Title: i.Title }))),
-                priority: 2,
-              },
-            ],
-            prompt: [
-              `Task: ${t.taskDescription}`,
-              `Propose the next impactful and creative research idea that can be tested by editing experiment.py, with no new datasets or packages, within the template's compute budget. Answer with one JSON object: Name (lowercase_with_underscores), Title, Experiment (the plan: what to change and measure), Interestingness, Feasibility, Novelty (integers 1-10; be honest).${steeringText(steering)}`,
-            ].join('\n\n'),
+        const res = await ask({
+          role: 'ideation',
+          transcriptKey,
+          system: t.system,
+          schema: Idea,
+          context: [
+            { name: 'experiment.py (the research template)', text: t.code, priority: 1 },
+            {
+              name: 'Ideas already proposed (do not repeat them)',
+              text: JSON.stringify(archive.map((i) => ({ Name: i.Name, Title: i.Title }))),
+              priority: 2,
+            },
+          ],
+          prompt: [
+            `Task: ${t.taskDescription}`,
+            `Propose the next impactful and creative research idea that can be tested by editing experiment.py, with no new datasets or packages, within the template's compute budget. Answer with one JSON object: Name (lowercase_with_underscores), Title, Experiment (the plan: what to change and measure), Interestingness, Feasibility, Novelty (integers 1-10; be honest).${steeringText(steering)}`,
+          ].join('\n\n'),
+        });
+        // A weak model's broken JSON costs this idea (and what its replies were billed), not the campaign.
+        if (!res.ok)
+          return { idea: null, problem: res.problem.slice(0, 300), spend: res.spend, transcriptKey };
+        // An idea that is no idea (placeholders, a repeated name, a plan about nothing the template
+        // has, every score at the floor) stops here, before it costs a novelty search.
+        const rejected = ideaProblem(
+          res.parsed,
+          templateVocabulary(t.code),
+          archive.map((i) => i.Name),
+        );
+        if (rejected) {
+          await store.putJson(keys.campaign(campaignId, 'ideas', `idea-${index}`, 'rejected.json'), {
+            idea: res.parsed,
+            reason: rejected,
           });
-          // An idea that is no idea (placeholders, a repeated name, a plan about nothing the template
-          // has, every score at the floor) stops here, before it costs a novelty search.
-          const rejected = ideaProblem(
-            res.parsed!,
-            templateVocabulary(t.code),
-            archive.map((i) => i.Name),
-          );
-          if (rejected) {
-            await store.putJson(keys.campaign(campaignId, 'ideas', `idea-${index}`, 'rejected.json'), {
-              idea: res.parsed,
-              reason: rejected,
-            });
-            return { idea: null, problem: `rejected: ${rejected}`, spend: res.spend, transcriptKey };
-          }
-          const idea = { ...res.parsed!, Name: ideaName(res.parsed!.Name, `idea_${index}`) };
-          const key = (
-            await store.putJson(keys.campaign(campaignId, 'ideas', `idea-${index}`, 'idea.json'), idea)
-          ).key;
-          return { idea: summarize(idea, key), spend: res.spend, transcriptKey };
-        } catch (err) {
-          if (!isStructuredOutputFailure(err)) throw err;
-          // A weak model's broken JSON costs this idea, not the campaign.
-          return {
-            idea: null,
-            problem: (err as Error).message.slice(0, 300),
-            spend: NO_SPEND,
-            transcriptKey,
-          };
+          return { idea: null, problem: `rejected: ${rejected}`, spend: res.spend, transcriptKey };
         }
+        const idea = { ...res.parsed, Name: ideaName(res.parsed.Name, `idea_${index}`) };
+        const key = (
+          await store.putJson(keys.campaign(campaignId, 'ideas', `idea-${index}`, 'idea.json'), idea)
+        ).key;
+        return { idea: summarize(idea, key), spend: res.spend, transcriptKey };
       });
     },
 
@@ -215,34 +207,30 @@ export function createIdeationActivities(deps: IdeationDeps) {
         const t = await templateText(store, templateKey);
         const current = await store.getJson<Idea>(idea.key);
         const transcriptKey = keys.campaign(campaignId, 'ideas', `idea-${index}`, `reflect-${round}.json`);
-        try {
-          const res = await ask({
-            role: 'ideation',
-            transcriptKey,
-            system: t.system,
-            schema: Reflection,
-            prompt: [
-              `Task: ${t.taskDescription}`,
-              `Your current idea:\n${JSON.stringify(current, null, 1)}`,
-              `Round ${round} of reflection. Judge the idea's quality, novelty and feasibility critically; fix anything unclear or infeasible while keeping its spirit. Unless something is clearly wrong, keep it. Answer with JSON: thought (your critique), idea (the full, possibly revised idea, same fields), done (true if no further change is needed).${steeringText(steering)}`,
-            ].join('\n\n'),
-          });
-          const revised = { ...res.parsed!, idea: { ...res.parsed!.idea, Name: current.Name } };
-          // A revision that made it no idea is not taken: the idea stays as it was.
-          if (ideaProblem(revised.idea, templateVocabulary(t.code), []))
-            return { idea, done: true, spend: res.spend, transcriptKey };
-          const key = (
-            await store.putJson(
-              keys.campaign(campaignId, 'ideas', `idea-${index}`, `idea-r${round}.json`),
-              revised.idea,
-            )
-          ).key;
-          return { idea: summarize(revised.idea, key), done: revised.done, spend: res.spend, transcriptKey };
-        } catch (err) {
-          if (!isStructuredOutputFailure(err)) throw err;
-          // Keep the idea as it was; stop reflecting on it.
-          return { idea, done: true, spend: NO_SPEND, transcriptKey };
-        }
+        const res = await ask({
+          role: 'ideation',
+          transcriptKey,
+          system: t.system,
+          schema: Reflection,
+          prompt: [
+            `Task: ${t.taskDescription}`,
+            `Your current idea:\n${JSON.stringify(current, null, 1)}`,
+            `Round ${round} of reflection. Judge the idea's quality, novelty and feasibility critically; fix anything unclear or infeasible while keeping its spirit. Unless something is clearly wrong, keep it. Answer with JSON: thought (your critique), idea (the full, possibly revised idea, same fields), done (true if no further change is needed).${steeringText(steering)}`,
+          ].join('\n\n'),
+        });
+        // Unreadable: keep the idea as it was and stop reflecting on it.
+        if (!res.ok) return { idea, done: true, spend: res.spend, transcriptKey };
+        const revised = { ...res.parsed, idea: { ...res.parsed.idea, Name: current.Name } };
+        // A revision that made it no idea is not taken: the idea stays as it was.
+        if (ideaProblem(revised.idea, templateVocabulary(t.code), []))
+          return { idea, done: true, spend: res.spend, transcriptKey };
+        const key = (
+          await store.putJson(
+            keys.campaign(campaignId, 'ideas', `idea-${index}`, `idea-r${round}.json`),
+            revised.idea,
+          )
+        ).key;
+        return { idea: summarize(revised.idea, key), done: revised.done, spend: res.spend, transcriptKey };
       });
     },
 
