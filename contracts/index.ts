@@ -22,6 +22,7 @@ export type {
   WithWorkspaceKey,
   WorkspaceManifest,
 } from './experiments';
+export { LLM_ROLES, type LlmRole } from './llm';
 export * from './messages';
 export type { ExperimentRunResult, GpuPorts, IdeaSummary, LlmStep, MainPorts, WorkspaceKey } from './ports';
 export { SA, SEARCH_ATTRIBUTE_TYPES } from './search-attributes';

@@ -10,6 +10,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { LLM_ROLES } from '../contracts';
 import { ConfigError } from './errors';
 import { PROJECT_ROOT } from './paths';
 
@@ -23,6 +24,58 @@ interface SettingSpec {
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const hostPort = z.string().regex(/^[^:\s]+:\d{1,5}$/, 'expected host:port');
+/** `provider:model`; the local model may go unnamed, a hosted one must be named. */
+const modelRef = z
+  .string()
+  .regex(
+    /^(local(:.+)?|(openai|anthropic):.+)$/,
+    'expected provider:model with provider local, openai or anthropic (e.g. openai:gpt-4o; plain `local` is the offline model)',
+  );
+/** What is wrong with a JSON setting's text, path by path. */
+function jsonProblem(shape: z.ZodType, input: unknown): string {
+  const r = jsonSetting(shape).safeParse(input);
+  return r.success
+    ? ''
+    : r.error.issues.map((i) => `${i.path.join('.') || '(value)'}: ${i.message}`).join('; ');
+}
+
+/** A setting whose value is JSON of the given shape: parsed and checked here, once. */
+function jsonSetting<T extends z.ZodType>(shape: T) {
+  return z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `not JSON: ${(err as Error).message}` });
+        return z.NEVER;
+      }
+    })
+    .pipe(shape);
+}
+
+/** SCIENTIST_LLM_PARAMS: call parameters per role or for every role ("default"). */
+export const LLM_PARAMS_SCHEMA = z.partialRecord(
+  z.enum(['default', ...LLM_ROLES]),
+  z
+    .object({
+      maxTokens: z.number().int().positive().optional(),
+      temperature: z.number().min(0).max(2).optional(),
+      stop: z.array(z.string()).optional(),
+    })
+    .strict(),
+);
+
+/** SCIENTIST_LLM_PRICES: USD per million tokens (and the window) per model, over the built-in table. */
+export const LLM_PRICES_SCHEMA = z.record(
+  z.string(),
+  z.object({
+    input: z.number().min(0),
+    cachedInput: z.number().min(0).optional(),
+    output: z.number().min(0),
+    contextTokens: z.number().int().positive().optional(),
+  }),
+);
 
 /** Every setting. The README's configuration table is printed from this by `scientist config --markdown`. */
 export const SETTINGS = {
@@ -167,11 +220,6 @@ export const SETTINGS = {
     default: '1024',
     doc: 'Memory limit of the LaTeX sandbox (no swap).',
   },
-  SCIENTIST_LATEX_FIX_ROUNDS: {
-    schema: int(0, 20),
-    default: '5',
-    doc: 'Compile → fix rounds: how often compile errors and pre-check findings go back to the writing model.',
-  },
   SCIENTIST_GPU_COUNT: {
     schema: z.union([z.literal('auto'), int(0, 64)]),
     default: 'auto',
@@ -255,41 +303,47 @@ export const SETTINGS = {
     doc: 'Also ask the next provider when one returns no papers (by default an empty answer is an answer).',
   },
   SCIENTIST_LLM_DEFAULT: {
-    schema: z
-      .string()
-      .regex(
-        /^(local|openai|anthropic)(:.+)?$/,
-        'expected provider[:model], provider one of local, openai, anthropic',
-      ),
+    schema: modelRef,
     default: 'local',
     doc: 'Model for every role without its own setting, as provider:model (openai:gpt-4o, anthropic:claude-sonnet-4-5, local). `local` = the offline GGUF model in process.',
   },
   SCIENTIST_LLM_IDEATION: {
-    schema: z.string().optional(),
+    schema: modelRef.optional(),
     doc: 'Model for idea generation and reflection (provider:model); empty = SCIENTIST_LLM_DEFAULT.',
   },
   SCIENTIST_LLM_CODING: {
-    schema: z.string().optional(),
+    schema: modelRef.optional(),
     doc: 'Model for experiment code edits (provider:model); empty = SCIENTIST_LLM_DEFAULT.',
   },
   SCIENTIST_LLM_WRITING: {
-    schema: z.string().optional(),
+    schema: modelRef.optional(),
     doc: 'Model for the write-up and LaTeX fixes (provider:model); empty = SCIENTIST_LLM_DEFAULT.',
   },
   SCIENTIST_LLM_REVIEW: {
-    schema: z.string().optional(),
+    schema: modelRef.optional(),
     doc: 'Model for reviews and meta-review (provider:model); empty = SCIENTIST_LLM_DEFAULT.',
   },
   SCIENTIST_LLM_NOVELTY: {
-    schema: z.string().optional(),
+    schema: modelRef.optional(),
     doc: 'Model for the novelty check (provider:model); empty = SCIENTIST_LLM_DEFAULT.',
   },
   SCIENTIST_LLM_PARAMS: {
-    schema: z.string().optional(),
+    // Validated as JSON of its shape here; the raw text is kept (activities/llm reads it).
+    schema: z
+      .string()
+      .optional()
+      .refine((t) => t === undefined || jsonSetting(LLM_PARAMS_SCHEMA).safeParse(t).success, {
+        error: (issue) => jsonProblem(LLM_PARAMS_SCHEMA, issue.input),
+      }),
     doc: 'JSON: parameters per role (or "default"), e.g. {"default":{"temperature":0.7,"maxTokens":4096},"review":{"temperature":0.1}}.',
   },
   SCIENTIST_LLM_PRICES: {
-    schema: z.string().optional(),
+    schema: z
+      .string()
+      .optional()
+      .refine((t) => t === undefined || jsonSetting(LLM_PRICES_SCHEMA).safeParse(t).success, {
+        error: (issue) => jsonProblem(LLM_PRICES_SCHEMA, issue.input),
+      }),
     doc: 'JSON: USD per million tokens per model, over the built-in table, e.g. {"my-model":{"input":0.5,"cachedInput":0.1,"output":1.5,"contextTokens":32768}}.',
   },
   SCIENTIST_OPENAI_API_KEY: {
@@ -406,7 +460,6 @@ export interface Config {
     image: string;
     timeoutMs: number;
     memoryMB: number;
-    fixRounds: number;
   };
   gpu: { count: 'auto' | number };
   llm: {
@@ -465,12 +518,29 @@ export function loadConfig(env: Env, fileEnv: Env = {}): Config {
       );
     }
   }
+  if (problems.length === 0) problems.push(...credentialProblems(values as Values));
   if (problems.length > 0) {
     throw new ConfigError(
       `invalid configuration:\n  ${problems.join('\n  ')}\nSet these in the environment or in scientist.env.`,
     );
   }
   return toConfig(values as Values);
+}
+
+/** A role on a hosted model needs that provider's key (or, for OpenAI, a keyless local endpoint). */
+function credentialProblems(v: Values): string[] {
+  const problems: string[] = [];
+  for (const role of LLM_ROLES) {
+    const setting = `SCIENTIST_LLM_${role.toUpperCase() as Uppercase<typeof role>}` as const;
+    const model = v[setting] || v.SCIENTIST_LLM_DEFAULT;
+    if (model.startsWith('openai:') && !v.SCIENTIST_OPENAI_API_KEY && !v.SCIENTIST_OPENAI_BASE_URL)
+      problems.push(
+        `role ${role} uses ${model} but SCIENTIST_OPENAI_API_KEY is not set (or set SCIENTIST_OPENAI_BASE_URL for a keyless local server)`,
+      );
+    if (model.startsWith('anthropic:') && !v.SCIENTIST_ANTHROPIC_API_KEY)
+      problems.push(`role ${role} uses ${model} but SCIENTIST_ANTHROPIC_API_KEY is not set`);
+  }
+  return problems;
 }
 
 function toConfig(v: Values): Config {
@@ -533,7 +603,6 @@ function toConfig(v: Values): Config {
       image: v.SCIENTIST_LATEX_IMAGE,
       timeoutMs: v.SCIENTIST_LATEX_TIMEOUT_S * 1000,
       memoryMB: v.SCIENTIST_LATEX_MEMORY_MB,
-      fixRounds: v.SCIENTIST_LATEX_FIX_ROUNDS,
     },
     gpu: { count: v.SCIENTIST_GPU_COUNT },
     llm: {

@@ -3,7 +3,7 @@
  * time of writing; providers change them, so SCIENTIST_LLM_PRICES overrides any entry. A model
  * not in the table costs 0 with a warning: cost accounting must never stop research.
  */
-import { z } from 'zod';
+import { LLM_PRICES_SCHEMA } from '../../lib/config';
 import { ConfigError } from '../../lib/errors';
 import type { Logger } from '../../lib/log';
 import type { LlmUsage, ModelRef } from './types';
@@ -56,16 +56,6 @@ export const BUILTIN_MODELS: Record<string, ModelInfo> = {
 /** Window assumed for a model the table does not know. */
 export const UNKNOWN_CONTEXT_TOKENS = 32_768;
 
-const overrideSchema = z.record(
-  z.string(),
-  z.object({
-    input: z.number().min(0),
-    cachedInput: z.number().min(0).optional(),
-    output: z.number().min(0),
-    contextTokens: z.number().int().positive().optional(),
-  }),
-);
-
 /** Model prices and windows: the built-in table under SCIENTIST_LLM_PRICES. */
 export class PriceTable {
   private readonly models: Record<string, ModelInfo>;
@@ -79,18 +69,12 @@ export class PriceTable {
   ) {
     this.models = { ...BUILTIN_MODELS };
     if (overridesJson) {
-      let raw: unknown;
-      try {
-        raw = JSON.parse(overridesJson);
-      } catch (err) {
-        throw new ConfigError(`SCIENTIST_LLM_PRICES is not JSON: ${(err as Error).message}`);
-      }
-      const parsed = overrideSchema.safeParse(raw);
-      if (!parsed.success) {
+      // Config loading checked the shape (lib/config.ts); a table built from another string checks it here.
+      const parsed = LLM_PRICES_SCHEMA.safeParse(parseJson(overridesJson));
+      if (!parsed.success)
         throw new ConfigError(
           `SCIENTIST_LLM_PRICES: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
         );
-      }
       for (const [model, p] of Object.entries(parsed.data)) {
         const base = this.lookup(model);
         this.models[model] = {
@@ -145,5 +129,13 @@ export class PriceTable {
       usage.cacheWriteTokens * p.input * 1.25 +
       usage.outputTokens * p.output;
     return usd / 1_000_000;
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new ConfigError(`SCIENTIST_LLM_PRICES is not JSON: ${(err as Error).message}`);
   }
 }

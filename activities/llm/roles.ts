@@ -2,8 +2,7 @@
  * From config to calls: which provider and model serve a role, with which parameters, and the
  * provider instances themselves (one per process and provider, created on first use).
  */
-import { z } from 'zod';
-import type { Config } from '../../lib/config';
+import { LLM_PARAMS_SCHEMA, type Config } from '../../lib/config';
 import { ConfigError } from '../../lib/errors';
 import { createAnthropicProvider } from './providers/anthropic';
 import { createLocalProvider } from './providers/local';
@@ -45,23 +44,16 @@ export function parseModelRef(text: string, setting = 'SCIENTIST_LLM_DEFAULT'): 
   return { provider, model };
 }
 
-const paramsSchema = z.partialRecord(
-  z.enum(['default', ...LLM_ROLES]),
-  z
-    .object({
-      maxTokens: z.number().int().positive().optional(),
-      temperature: z.number().min(0).max(2).optional(),
-      stop: z.array(z.string()).optional(),
-    })
-    .strict(),
-);
-
 export interface RoleTable {
   model(role: LlmRole): ModelRef;
   params(role: LlmRole): LlmParams;
 }
 
-/** Resolves every role once at start, so a bad setting fails the process, not the 40th call. */
+/**
+ * Resolves every role once at start. The settings were validated when the config was loaded
+ * (model names, JSON shapes, credentials), so `scientist config` and `doctor` refuse what a
+ * worker would refuse.
+ */
 export function roleTable(config: Config): RoleTable {
   const llm = config.llm;
   const models = {} as Record<LlmRole, ModelRef>;
@@ -69,23 +61,9 @@ export function roleTable(config: Config): RoleTable {
   for (const role of LLM_ROLES) {
     const setting = llm.roles[role];
     models[role] = setting ? parseModelRef(setting, `SCIENTIST_LLM_${role.toUpperCase()}`) : fallback;
-    requireCredentials(config, models[role], role);
   }
-  let params: z.infer<typeof paramsSchema> = {};
-  if (llm.paramsJson) {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(llm.paramsJson);
-    } catch (err) {
-      throw new ConfigError(`SCIENTIST_LLM_PARAMS is not JSON: ${(err as Error).message}`);
-    }
-    const parsed = paramsSchema.safeParse(raw);
-    if (!parsed.success)
-      throw new ConfigError(
-        `SCIENTIST_LLM_PARAMS: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-      );
-    params = parsed.data;
-  }
+  // Checked against its shape once, when the config was loaded (lib/config.ts).
+  const params = llm.paramsJson ? LLM_PARAMS_SCHEMA.parse(JSON.parse(llm.paramsJson)) : {};
   return {
     model: (role) => models[role],
     params: (role) => ({
@@ -95,19 +73,6 @@ export function roleTable(config: Config): RoleTable {
       ...params[role],
     }),
   };
-}
-
-function requireCredentials(config: Config, ref: ModelRef, role: LlmRole): void {
-  if (ref.provider === 'openai' && !config.llm.openai.apiKey && !config.llm.openai.baseUrl) {
-    throw new ConfigError(
-      `role ${role} uses openai:${ref.model} but SCIENTIST_OPENAI_API_KEY is not set (or set SCIENTIST_OPENAI_BASE_URL for a keyless local server)`,
-    );
-  }
-  if (ref.provider === 'anthropic' && !config.llm.anthropic.apiKey) {
-    throw new ConfigError(
-      `role ${role} uses anthropic:${ref.model} but SCIENTIST_ANTHROPIC_API_KEY is not set`,
-    );
-  }
 }
 
 /** Provider instances by name, created on first use (the local model loads only if a role needs it). */

@@ -4,10 +4,10 @@
  * Temporal as an activity input.
  */
 import type { z } from 'zod';
+import { LLM_ROLES, type LlmRole } from '../../contracts';
 
 /** What a call is for; config maps each role to a provider + model + parameters. */
-export const LLM_ROLES = ['ideation', 'coding', 'writing', 'review', 'novelty'] as const;
-export type LlmRole = (typeof LLM_ROLES)[number];
+export { LLM_ROLES, type LlmRole };
 
 export type ProviderName = 'openai' | 'anthropic' | 'local';
 

@@ -4,12 +4,12 @@
  * pipeline needs: the text, the parsed object when a schema was given, and what it cost.
  */
 import type { z } from 'zod';
-import type { Spend } from '../../contracts';
+import type { LlmRole, Spend } from '../../contracts';
 
-export type Role = 'ideation' | 'coding' | 'writing' | 'review' | 'novelty';
+export type { LlmRole as Role } from '../../contracts';
 
 export interface AskRequest<T> {
-  role: Role;
+  role: LlmRole;
   /** Where the transcript goes: derived from workflow id + step, so a retry overwrites it. */
   transcriptKey: string;
   system: string;

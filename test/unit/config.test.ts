@@ -23,6 +23,35 @@ describe('config', () => {
     expect(c.gpu.count).toBe(2);
   });
 
+  it('validates the LLM settings a worker would refuse, so `scientist config` and `doctor` refuse them too', () => {
+    const problem = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return '';
+      } catch (e) {
+        expect(e).toBeInstanceOf(ConfigError);
+        return (e as Error).message;
+      }
+    };
+    expect(problem({ SCIENTIST_LLM_PARAMS: '{"reviw":{}}' })).toMatch(/SCIENTIST_LLM_PARAMS.*reviw/s);
+    expect(problem({ SCIENTIST_LLM_PARAMS: '{not json' })).toMatch(/SCIENTIST_LLM_PARAMS.*not JSON/s);
+    expect(problem({ SCIENTIST_LLM_PRICES: '{"m":{"input":-1,"output":1}}' })).toMatch(
+      /SCIENTIST_LLM_PRICES.*m\.input/s,
+    );
+    expect(problem({ SCIENTIST_LLM_REVIEW: 'openai' })).toMatch(/SCIENTIST_LLM_REVIEW="openai"/);
+    expect(problem({ SCIENTIST_LLM_CODING: 'anthropic:claude-sonnet-4-5' })).toMatch(
+      /role coding uses anthropic:claude-sonnet-4-5 but SCIENTIST_ANTHROPIC_API_KEY is not set/,
+    );
+    expect(problem({ SCIENTIST_LLM_DEFAULT: 'openai:gpt-4o' })).toMatch(/SCIENTIST_OPENAI_API_KEY/);
+    // Valid forms load.
+    expect(
+      problem({ SCIENTIST_LLM_PARAMS: '{"review":{"temperature":0.1}}', SCIENTIST_LLM_DEFAULT: 'local' }),
+    ).toBe('');
+    expect(
+      problem({ SCIENTIST_LLM_DEFAULT: 'openai:gpt-4o', SCIENTIST_OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' }),
+    ).toBe('');
+  });
+
   it('lists every bad setting in one error, naming the variable and what it got', () => {
     let err: unknown;
     try {
