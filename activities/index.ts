@@ -4,20 +4,21 @@
 import type { ActivityDeps } from './deps';
 import { createExperimentActivities } from './experiments';
 import { createHealthActivities, createSandboxHealthActivities } from './health';
-import { createLatexActivities } from './latex';
-import { createLiteratureActivities } from './literature';
 import { createLlmActivities } from './llm';
 import { createAsk } from './llm/ask';
 import { createResearchActivities } from './research';
 
 export type { ActivityDeps } from './deps';
 
-/** Activities served on the main queue (LLM calls, store work, CPU sandboxes). */
+/**
+ * Activities served on the main queue (LLM calls, store work, CPU sandboxes): the research
+ * ports the workflows call, the health probes, and `llmCall` for the LLM probe workflow. The
+ * literature search and the LaTeX compile are plain functions those activities call, not
+ * activities of their own.
+ */
 export function createMainActivities(deps: ActivityDeps) {
   return {
     ...createHealthActivities(deps),
-    ...createLiteratureActivities(deps),
-    ...createLatexActivities(deps),
     ...createLlmActivities(deps),
     ...createResearchActivities({ ...deps, ask: createAsk(deps) }),
   };

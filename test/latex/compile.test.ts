@@ -275,8 +275,10 @@ describe('compileLatex in the LaTeX sandbox', () => {
     });
   });
 
-  it('is registered on the main queue', () => {
-    expect(Object.keys(createMainActivities(deps))).toContain('compileLatex');
+  it('is called by the paper’s compile step, not registered as an activity of its own', () => {
+    const main = Object.keys(createMainActivities(deps));
+    expect(main).toContain('compilePaper');
+    expect(main).not.toContain('compileLatex');
   });
 
   // Last: every compile above has finished.

@@ -459,8 +459,10 @@ function literatureActivity(env: MockActivityEnvironment, config: Config) {
 }
 
 describe('searchLiterature activity', () => {
-  it('is registered on the main queue', () => {
-    expect(typeof createMainActivities(workersDeps(base)).searchLiterature).toBe('function');
+  it('is called by the novelty and citation steps, not registered as an activity of its own', () => {
+    const main = createMainActivities(workersDeps(base));
+    expect(typeof main.noveltyRound).toBe('function');
+    expect('searchLiterature' in main).toBe(false);
   });
 
   it('returns a small summary and the key of the full result, heartbeating each try', async () => {
