@@ -2,10 +2,10 @@
  * Text output of the operator commands: tables, status blocks, and the one-line summaries of a
  * campaign or paper that `status` and `run --follow` share.
  */
-import type { CampaignStatus, PaperStatus, SteeringNote } from '../contracts';
+import { formatUsd, type CampaignStatus, type PaperStatus, type SteeringNote } from '../contracts';
 import type { ListedWorkflow, StatusReport } from './ops-lib';
 
-export const usd = (n: number | undefined): string => (n === undefined ? '-' : `$${n.toFixed(4)}`);
+export const usd = (n: number | undefined): string => (n === undefined ? '-' : formatUsd(n));
 
 /** A left-aligned table with a header row; empty cells show `-`. */
 export function table(header: string[], rows: (string | number | undefined)[][]): string {

@@ -35,4 +35,4 @@ export {
   type CampaignSettings,
   type PaperSettings,
 } from './settings';
-export { addSpend, Ledger, NO_SPEND, type Spend } from './spend';
+export { addSpend, formatUsd, Ledger, NO_SPEND, type Spend } from './spend';

@@ -49,3 +49,8 @@ export class Ledger {
     return Object.fromEntries(this.byStage);
   }
 }
+
+/** USD as people read it: four decimals below a dollar (model calls cost fractions of a cent), two above. */
+export function formatUsd(n: number): string {
+  return `$${n < 1 ? n.toFixed(4) : n.toFixed(2)}`;
+}

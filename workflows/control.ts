@@ -12,6 +12,7 @@ import {
 } from '@temporalio/workflow';
 import {
   cancelUpdate,
+  formatUsd,
   type Ledger,
   pauseSignal,
   resumeSignal,
@@ -31,7 +32,7 @@ export class Stopped extends Error {
 
 /** USD for the Web UI's markdown, where a bare `$` starts LaTeX math. */
 export function usd(n: number): string {
-  return `\\$${n < 1 ? n.toFixed(4) : n.toFixed(2)}`;
+  return `\\${formatUsd(n)}`;
 }
 
 /**

@@ -9,6 +9,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, InvalidInputError, ScientistError, ServiceUnavailableError } from '../../lib/errors';
+import { parseRetryAfter } from '../../lib/retry-after';
 
 /** Longest backoff between two tries when the server gives no Retry-After. */
 const MAX_BACKOFF_MS = 30_000;
@@ -82,15 +83,6 @@ export function rateLimiter(provider: string, ratePerS: number): RateLimiter {
     limiter.setRate(ratePerS);
   }
   return limiter;
-}
-
-/** Parses Retry-After (delta-seconds or an HTTP date) into ms; undefined when absent or bad. */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  const v = value.trim();
-  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 /** Exponential backoff with "equal jitter": half fixed, half random, so retries spread out. */

@@ -6,7 +6,7 @@ export type { SearchDeps, SearchOptions } from './search';
 export { semanticScholar, s2Query, S2_FIELDS } from './semantic-scholar';
 export { openAlex, abstractFromInvertedIndex, OPENALEX_SELECT } from './openalex';
 export type { LiteratureProvider, SearchRequest } from './provider';
-export { RateLimiter, rateLimiter, resetRateLimiters, parseRetryAfter, backoffMs, getJson } from './http';
+export { RateLimiter, rateLimiter, resetRateLimiters, backoffMs, getJson } from './http';
 export type { RetryPolicy, JsonRequest, AttemptLog } from './http';
 export {
   asciiFold,

@@ -13,6 +13,7 @@ import {
   ScientistError,
 } from '../../lib/errors';
 import type { ProviderName } from './types';
+import { parseRetryAfter } from '../../lib/retry-after';
 
 interface SdkError {
   status?: number;
@@ -32,12 +33,8 @@ function header(headers: SdkError['headers'], name: string): string | undefined 
 export function retryAfterMs(headers: SdkError['headers'], now = Date.now()): number | undefined {
   const ms = Number(header(headers, 'retry-after-ms'));
   if (Number.isFinite(ms) && ms > 0) return ms;
-  const raw = header(headers, 'retry-after');
-  if (!raw) return undefined;
-  const seconds = Number(raw);
-  if (Number.isFinite(seconds)) return seconds > 0 ? seconds * 1000 : undefined;
-  const date = Date.parse(raw);
-  return Number.isFinite(date) && date > now ? date - now : undefined;
+  const wait = parseRetryAfter(header(headers, 'retry-after'), now);
+  return wait !== undefined && wait > 0 ? wait : undefined;
 }
 
 const CONTEXT_PATTERNS =

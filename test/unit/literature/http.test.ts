@@ -1,4 +1,5 @@
-import { backoffMs, parseRetryAfter, RateLimiter } from '../../../activities/literature';
+import { backoffMs, RateLimiter } from '../../../activities/literature';
+import { parseRetryAfter } from '../../../lib/retry-after';
 import { abstractFromInvertedIndex } from '../../../activities/literature';
 
 describe('retry arithmetic', () => {
