@@ -63,7 +63,7 @@ const SECTION_TIPS: Record<string, string> = {
   experimental_setup:
     'How we test it: the dataset or task, metrics, important hyperparameters and implementation details.',
   results:
-    'The results of the runs actually made, with the exact numbers from the results table; comparisons to the baseline; limitations. Never invent results or numbers.',
+    'The results of the runs actually made: what the results table and the figures show, compared with the baseline; limitations. Refer to the table by its label for the numbers instead of retyping them; a number you do write must be exactly the table’s. Never invent results or numbers.',
   conclusion: 'A brief recap and future directions.',
   related_work:
     'How others approached the same problem, compared and contrasted with ours; cite only the keys listed.',
