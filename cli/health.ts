@@ -1,6 +1,6 @@
 import type { Config } from '../lib/config';
 import { connectClient, installRuntimeLogger, workflowUiUrl } from '../lib/temporal';
-import type { HealthCheckResult } from '../workflows';
+import type { healthCheckWorkflow, HealthCheckResult } from '../workflows';
 import { createWorker } from '../workers/create-worker';
 
 /**
@@ -18,12 +18,12 @@ export async function runHealthCheck(
   try {
     const result = await main.worker.runUntil(
       gpu.worker.runUntil(
-        client.workflow.execute('healthCheckWorkflow', {
+        client.workflow.execute<typeof healthCheckWorkflow>('healthCheckWorkflow', {
           workflowId,
           taskQueue: config.temporal.taskQueue,
           args: [{ gpuTaskQueue: config.temporal.gpuTaskQueue, numbers: [1, 2, 3, 4.5] }],
           workflowExecutionTimeout: '10 minutes',
-        }) as Promise<HealthCheckResult>,
+        }),
       ),
     );
     return { result, workflowId, uiUrl: workflowUiUrl(config, workflowId) };

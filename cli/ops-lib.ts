@@ -16,7 +16,8 @@ import {
 } from '@temporalio/client';
 import { InvalidArgumentError } from 'commander';
 import type { Config } from '../lib/config';
-import { type ArtifactKeys, type CampaignStatus, type PaperStatus, SA } from '../contracts';
+import type { QueryDefinition, SignalDefinition, UpdateDefinition } from '@temporalio/common';
+import { artifactsQuery, type CampaignStatus, type PaperStatus, paperStatusQuery, SA } from '../contracts';
 import { connectClient } from '../lib/temporal-client';
 
 /** Exit codes, documented in the README: scripts can tell the failures apart. */
@@ -265,12 +266,13 @@ export type AnyStatus = PaperStatus | CampaignStatus;
 export async function queryWithDeadline<T>(
   client: Client,
   id: string,
-  name: 'status' | 'artifacts',
+  query: QueryDefinition<T, []>,
   timeoutMs = QUERY_TIMEOUT_MS,
 ): Promise<{ value?: T; why?: string }> {
+  const name = query.name;
   try {
     const value = await client.connection.withDeadline(Date.now() + timeoutMs, () =>
-      client.workflow.getHandle(id).query<T>(name),
+      client.workflow.getHandle(id).query(query),
     );
     return { value };
   } catch (err) {
@@ -319,7 +321,8 @@ export async function statusReport(
   let status: AnyStatus | undefined;
   let statusNote: string | undefined;
   if (await hasWorker(client, config, desc.taskQueue)) {
-    const q = await queryWithDeadline<AnyStatus>(client, id, 'status');
+    // Campaigns and papers answer the same `status` query, each with its own shape.
+    const q = await queryWithDeadline<AnyStatus>(client, id, paperStatusQuery);
     status = q.value;
     statusNote = q.why;
   } else {
@@ -378,9 +381,14 @@ export function failureMessage(err: unknown): string {
  * Sends a signal. Signals are durable: a workflow whose worker is down gets it when a worker
  * comes back. A closed workflow takes none.
  */
-export async function sendSignal(client: Client, id: string, name: string, args: unknown[]): Promise<void> {
+export async function sendSignal<Args extends unknown[]>(
+  client: Client,
+  id: string,
+  signal: SignalDefinition<Args>,
+  ...args: Args
+): Promise<void> {
   try {
-    await client.workflow.getHandle(id).signal(name, ...args);
+    await client.workflow.getHandle(id).signal(signal, ...args);
   } catch (err) {
     throw await explainSendError(client, id, err);
   }
@@ -390,14 +398,15 @@ export async function sendSignal(client: Client, id: string, name: string, args:
  * Sends an update and waits for the workflow's answer. An update needs a worker: without one
  * we refuse up front instead of leaving the caller waiting.
  */
-export async function sendUpdate<T>(
+export async function sendUpdate<T, Args extends [unknown, ...unknown[]]>(
   client: Client,
   config: Config,
   id: string,
-  name: string,
-  args: unknown[],
+  update: UpdateDefinition<T, Args>,
+  args: Args,
   timeoutMs = UPDATE_TIMEOUT_MS,
 ): Promise<T> {
+  const name = update.name;
   const desc = await describe(client, id);
   if (executionStatus(desc) !== 'running') throw closed(id, executionStatus(desc));
   if (!(await hasWorker(client, config, desc.taskQueue)))
@@ -408,11 +417,7 @@ export async function sendUpdate<T>(
     );
   try {
     return await client.connection.withDeadline(Date.now() + timeoutMs, () =>
-      args.length === 0
-        ? client.workflow.getHandle(id).executeUpdate<T, []>(name)
-        : client.workflow.getHandle(id).executeUpdate<T, [unknown, ...unknown[]]>(name, {
-            args: args as [unknown, ...unknown[]],
-          }),
+      client.workflow.getHandle(id).executeUpdate(update, { args }),
     );
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError)
@@ -462,7 +467,7 @@ export async function artifactKeys(
   const desc = await describe(client, id);
   let note: string | undefined;
   if (await hasWorker(client, config, desc.taskQueue)) {
-    const q = await queryWithDeadline<ArtifactKeys>(client, id, 'artifacts');
+    const q = await queryWithDeadline(client, id, artifactsQuery);
     if (q.value) return { keys: q.value.keys, source: 'query' };
     note = q.why;
   } else {

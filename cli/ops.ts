@@ -10,7 +10,20 @@ import type { Client } from '@temporalio/client';
 import { loadProcessConfig, type Config } from '../lib/config';
 import { ArtifactNotFoundError } from '../lib/errors';
 import { workflowUiUrl } from '../lib/temporal-client';
-import { type CampaignStatus, SKIPPABLE_STAGES, type SkippableStage, steerText } from '../contracts';
+import type { SignalDefinition } from '@temporalio/common';
+import {
+  approveIdeasUpdate,
+  campaignStatusQuery,
+  cancelUpdate,
+  pauseSignal,
+  resumeSignal,
+  setBudgetUpdate,
+  SKIPPABLE_STAGES,
+  type SkippableStage,
+  skipStageUpdate,
+  steerSignal,
+  steerText,
+} from '../contracts';
 import { formatList, formatStatus, usd } from './format';
 import {
   CliError,
@@ -69,7 +82,7 @@ async function isCampaign(client: Client, id: string): Promise<boolean> {
 
 /** The papers a campaign is running: its own answer, else the visibility store's. */
 async function runningPapers(client: Client, config: Config, campaignId: string): Promise<string[]> {
-  const q = await queryWithDeadline<CampaignStatus>(client, campaignId, 'status');
+  const q = await queryWithDeadline(client, campaignId, campaignStatusQuery);
   if (q.value?.kind === 'campaign') return q.value.papersRunning;
   const rows = await listWorkflows(
     client,
@@ -130,7 +143,7 @@ export function registerOpsCommands(program: Command): void {
     .addOption(jsonOption())
     .action(async (id: string, reason: string[], opts: { json?: boolean }) => {
       const text = reason.join(' ').trim() || undefined;
-      await signalCommand(id, 'pause', text === undefined ? [] : [text], opts.json);
+      await signalCommand(id, pauseSignal, text === undefined ? [] : [text], opts.json);
     });
 
   program
@@ -139,7 +152,7 @@ export function registerOpsCommands(program: Command): void {
     .addArgument(idArg('campaign or paper id'))
     .addOption(jsonOption())
     .action(async (id: string, opts: { json?: boolean }) => {
-      await signalCommand(id, 'resume', [], opts.json);
+      await signalCommand(id, resumeSignal, [], opts.json);
     });
 
   program
@@ -151,7 +164,7 @@ export function registerOpsCommands(program: Command): void {
     .action(async (id: string, words: string[], opts: { json?: boolean }) => {
       const text = steerText(words.join(' '));
       if (!text) throw new CliError('steer needs some text', EXIT.usage, 'usage');
-      await signalCommand(id, 'steer', [text], opts.json);
+      await signalCommand(id, steerSignal, [text], opts.json);
     });
 
   program
@@ -163,7 +176,7 @@ export function registerOpsCommands(program: Command): void {
     .action(async (id: string, ideas: string[], opts: { json?: boolean }) => {
       const config = loadProcessConfig();
       const answer = await withClient(config, (client) =>
-        sendUpdate<{ approved: string[]; ignored: string[] }>(client, config, id, 'approveIdeas', [ideas]),
+        sendUpdate(client, config, id, approveIdeasUpdate, [ideas]),
       );
       print(opts.json, { workflowId: id, ...answer }, () =>
         [
@@ -182,7 +195,7 @@ export function registerOpsCommands(program: Command): void {
     .action(async (id: string, budget: number, opts: { json?: boolean }) => {
       const config = loadProcessConfig();
       const answer = await withClient(config, (client) =>
-        sendUpdate<{ budgetUsd: number; spentUsd: number }>(client, config, id, 'setBudget', [budget]),
+        sendUpdate(client, config, id, setBudgetUpdate, [budget]),
       );
       print(
         opts.json,
@@ -206,13 +219,7 @@ export function registerOpsCommands(program: Command): void {
         const out: Answer[] = [];
         for (const target of targets) {
           try {
-            const a = await sendUpdate<{ skipped: SkippableStage; note: string }>(
-              client,
-              config,
-              target,
-              'skipStage',
-              [stage],
-            );
+            const a = await sendUpdate(client, config, target, skipStageUpdate, [stage]);
             out.push({ workflowId: target, ok: true, note: a.note });
           } catch (err) {
             // The campaign's own answer decides; a paper that already passed the stage just says so.
@@ -246,9 +253,7 @@ export function registerOpsCommands(program: Command): void {
       const config = loadProcessConfig();
       const text = reason.join(' ').trim();
       const out = await withClient(config, async (client) => {
-        const answer = await sendUpdate<{ state: string; stage: string }>(client, config, id, 'cancel', [
-          text,
-        ]);
+        const answer = await sendUpdate(client, config, id, cancelUpdate, [text]);
         if (!opts.wait) return { workflowId: id, ...answer };
         if (!opts.json)
           console.log(`${id}: ${answer.state} at stage ${answer.stage}; waiting for it to end…`);
@@ -396,18 +401,19 @@ export function fileNameFor(label: string, key: string): string {
   return base === ext.slice(1) ? path.join(path.dirname(safe), `paper${ext}`) : `${safe}${ext}`;
 }
 
-const SENT = {
+const SENT: Record<string, string> = {
   pause: 'pause sent; it takes effect before the next activity starts (running activities finish)',
   resume: 'resume sent',
   steer: 'steering note sent; it goes into the following prompts',
-} as const;
+};
 
-async function signalCommand(
+async function signalCommand<Args extends unknown[]>(
   id: string,
-  name: 'pause' | 'resume' | 'steer',
-  args: unknown[],
+  signal: SignalDefinition<Args>,
+  args: Args,
   json: boolean | undefined,
 ): Promise<void> {
+  const name = signal.name;
   const config = loadProcessConfig();
   const { execution, worker } = await withClient(config, async (client) => {
     const desc = await describe(client, id);
@@ -418,13 +424,13 @@ async function signalCommand(
         EXIT.rejected,
         'rejected',
       );
-    await sendSignal(client, id, name, args);
+    await sendSignal(client, id, signal, ...args);
     return { execution, worker: await hasWorker(client, config, desc.taskQueue) };
   });
   const note = worker
     ? undefined
     : 'no worker is polling its task queue right now: the signal is kept and takes effect when one starts';
   print(json, { workflowId: id, signal: name, args, execution, note }, () =>
-    [`${id}: ${SENT[name]}`, ...(note ? [`  note: ${note}`] : [])].join('\n'),
+    [`${id}: ${SENT[name] ?? `${name} sent`}`, ...(note ? [`  note: ${note}`] : [])].join('\n'),
   );
 }

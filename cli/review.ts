@@ -10,7 +10,7 @@ import type { Config } from '../lib/config';
 import { InvalidInputError } from '../lib/errors';
 import { S3ArtifactStore } from '../lib/store';
 import { connectClient, installRuntimeLogger } from '../lib/temporal';
-import type { ReviewPdfInput, ReviewPdfOutcome } from '../workflows';
+import type { ReviewPdfInput, ReviewPdfOutcome, reviewPdfWorkflow } from '../workflows';
 import { createWorker } from '../workers/create-worker';
 
 export async function reviewPdf(
@@ -43,11 +43,11 @@ export async function reviewPdf(
       threshold: opts.threshold,
     };
     const run = () =>
-      client.workflow.execute('reviewPdfWorkflow', {
+      client.workflow.execute<typeof reviewPdfWorkflow>('reviewPdfWorkflow', {
         workflowId,
         taskQueue: config.temporal.taskQueue,
         args: [input],
-      }) as Promise<ReviewPdfOutcome>;
+      });
     const outcome = workers[0] ? await workers[0].worker.runUntil(run()) : await run();
     return { workflowId, outcome, meta: await store.getJson(outcome.metaKey) };
   } finally {

@@ -4,18 +4,19 @@
  * works on a machine where no worker is deployed (the README's main job does this).
  */
 import { WorkflowIdReusePolicy } from '@temporalio/client';
+import type { QueryDefinition } from '@temporalio/common';
 import type { Config } from '../lib/config';
 import { S3ArtifactStore } from '../lib/store';
 import { connectClient, installRuntimeLogger, workflowUiUrl } from '../lib/temporal';
 import {
   type CampaignSettings,
-  type CampaignStatus,
+  campaignStatusQuery,
   DEFAULT_CAMPAIGN_SETTINGS,
-  type PaperStatus,
+  paperStatusQuery,
   QUICK_CAMPAIGN_SETTINGS,
   SA,
 } from '../contracts';
-import type { CampaignInput, CampaignOutcome } from '../workflows';
+import type { campaignWorkflow, CampaignInput, CampaignOutcome } from '../workflows';
 import { createWorker } from '../workers/create-worker';
 import {
   ChangedLines,
@@ -95,7 +96,7 @@ export async function runCampaign(
       ])
     : [];
   try {
-    const handle = await client.workflow.start('campaignWorkflow', {
+    const handle = await client.workflow.start<typeof campaignWorkflow>('campaignWorkflow', {
       workflowId,
       taskQueue: config.temporal.taskQueue,
       args: [input],
@@ -114,7 +115,7 @@ export async function runCampaign(
     if (!o.follow && !o.localWorkers) return { workflowId };
     const follow = o.follow ? followProgress(client, workflowId, Boolean(o.json)) : undefined;
     const run = async () => {
-      const result = (await handle.result()) as CampaignOutcome;
+      const result = await handle.result();
       // The last look at the papers, while the workers (local ones too) still answer queries.
       await follow?.stop();
       return result;
@@ -155,11 +156,11 @@ export function followProgress(
     else plain.render(renderLines(state));
   };
   /** Queries with a deadline: a worker that is gone must not stall the display. */
-  const query = <T>(id: string) =>
-    client.connection.withDeadline(Date.now() + 5000, () => client.workflow.getHandle(id).query<T>('status'));
+  const query = <T>(id: string, status: QueryDefinition<T, []>) =>
+    client.connection.withDeadline(Date.now() + 5000, () => client.workflow.getHandle(id).query(status));
   const tick = async () => {
     try {
-      const st = await query<CampaignStatus>(workflowId);
+      const st = await query(workflowId, campaignStatusQuery);
       state.campaign = st;
       state.waiting = undefined;
       for (const id of st.papersRunning)
@@ -170,7 +171,7 @@ export function followProgress(
           .filter((p) => !p.finished)
           .map(async (p) => {
             if (st.papersRunning.includes(p.id)) {
-              p.status = await query<PaperStatus>(p.id).catch(() => p.status);
+              p.status = await query(p.id, paperStatusQuery).catch(() => p.status);
             } else {
               const d = await client.workflow
                 .getHandle(p.id)
