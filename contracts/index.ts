@@ -24,7 +24,15 @@ export type {
 } from './experiments';
 export { LLM_ROLES, type LlmRole } from './llm';
 export * from './messages';
-export type { ExperimentRunResult, GpuPorts, IdeaSummary, LlmStep, MainPorts, WorkspaceKey } from './ports';
+export type {
+  Degradation,
+  ExperimentRunResult,
+  GpuPorts,
+  IdeaSummary,
+  LlmStep,
+  MainPorts,
+  WorkspaceKey,
+} from './ports';
 export { SA, SEARCH_ATTRIBUTE_TYPES } from './search-attributes';
 export {
   DEFAULT_CAMPAIGN_SETTINGS,

@@ -75,6 +75,8 @@ export interface PaperStatus {
   lastError?: string;
   steering: SteeringNote[];
   ideaTitle: string;
+  /** Parts made in a lesser way than planned so far (a section typeset as plain text, the template's figures). */
+  degraded?: { part: string; reason: string }[];
 }
 
 export interface CampaignStatus {
@@ -95,6 +97,8 @@ export interface CampaignStatus {
   paused: boolean;
   cancelling: boolean;
   steering: SteeringNote[];
+  /** Ideas the model proposed that were not ideas (empty title, no plan, every score at the floor…), and why. */
+  rejectedIdeas?: { index: number; reason: string }[];
 }
 
 /**

@@ -24,6 +24,13 @@ export interface IdeaSummary {
   novelty: number;
 }
 
+/** A part of the paper made in a lesser way than planned, and why. */
+export interface Degradation {
+  /** A section name, `figures`, `results_tables`, `references`, … */
+  part: string;
+  reason: string;
+}
+
 /** A workspace version: the manifest key (path → content-addressed key) of the paper's files. */
 export type WorkspaceKey = string;
 
@@ -155,6 +162,10 @@ export interface MainPorts {
     logKey: string;
     feedback: string;
     pageCount: number;
+    /** The draft that compiled: the input's, or one with parts typeset as plain text to get a PDF. */
+    draftKey?: string;
+    /** Parts typeset as plain text or left out, and why. */
+    degraded?: Degradation[];
   }>;
   fixLatex(input: {
     paperId: string;

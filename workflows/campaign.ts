@@ -107,6 +107,8 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignOu
   const skip = new Set<SkippableStage>(carried?.skip ?? []);
   const done: PaperOutcome[] = [...(carried?.outcomes ?? [])];
   const running = new Map<string, Promise<void>>();
+  /** Ideas the model proposed that were not ideas, and why (the campaign's status says so). */
+  const rejectedIdeas: { index: number; reason: string }[] = [];
   const artifacts: Record<string, string> = {};
   let ranked: RankedIdea[] | undefined = carried?.ranked;
   let approved: string[] | undefined = carried?.chosen;
@@ -153,6 +155,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignOu
     paused: control.paused,
     cancelling: control.cancelling,
     steering: control.steering,
+    ...(rejectedIdeas.length ? { rejectedIdeas } : {}),
   });
   setHandler(campaignStatusQuery, snapshot);
   setHandler(artifactsQuery, () => {
@@ -214,7 +217,8 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignOu
     ];
     if (st.awaitingApproval)
       lines.push(`Waiting for approveIdeas: ${st.ranked.map((r) => r.name).join(', ')}`);
-    setCurrentDetails([...lines, ...control.detailLines()].join('\n\n'));
+    const rejected = rejectedIdeas.map((r) => `Idea ${r.index} not used: ${r.reason.slice(0, 200)}`);
+    setCurrentDetails([...lines, ...control.detailLines(rejected)].join('\n\n'));
   }
   /** Every activity starts here: the step is shown and the operator's gate is passed. */
   const call = activityCaller<MainPorts>(MAIN_ACTIVITY_OPTIONS, async (step) => {
@@ -418,7 +422,12 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignOu
         steering: control.notes,
       });
       ledger.record('ideation', gen.spend);
-      if (!gen.idea) continue;
+      if (!gen.idea) {
+        // Status and details only (no command), so recorded histories replay unchanged.
+        if (gen.problem) rejectedIdeas.push({ index, reason: gen.problem.slice(0, 300) });
+        publish();
+        continue;
+      }
       let idea = gen.idea;
       for (let round = 1; round <= s.ideaReflections; round++) {
         const r = await call(`idea ${index} reflection ${round}`, 'reflectIdea', {

@@ -16,6 +16,7 @@ import {
 import {
   artifactsQuery,
   type ExperimentFailureDetails,
+  type Degradation,
   type ExperimentRunResult,
   type GpuPorts,
   gpuActivityOptions,
@@ -83,12 +84,7 @@ export interface PaperOutcome {
   degraded?: Degradation[];
 }
 
-/** A part of the paper made in a lesser way than planned, and why. */
-export interface Degradation {
-  /** A section name, `figures`, `results_tables`, `references`, … */
-  part: string;
-  reason: string;
-}
+export type { Degradation };
 
 /**
  * patched() ids of changes to this workflow, kept while histories recorded before them can replay:
@@ -98,15 +94,6 @@ export interface Degradation {
  */
 const TEMPLATE_PLOTS = 'template-plots-fallback';
 const DEGRADATIONS = 'paper-degradations';
-
-/**
- * compilePaper's result as the activities return it: `draftKey` (the draft that compiled, with
- * any part typeset as plain text) and `degraded`. To move into MainPorts (contracts/ports.ts).
- */
-type Compiled = Awaited<ReturnType<MainPorts['compilePaper']>> & {
-  draftKey?: string;
-  degraded?: Degradation[];
-};
 
 export { paperStatusQuery };
 
@@ -153,6 +140,7 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
     skipped: [...skip],
     steering: control.steering,
     ideaTitle: input.idea.title,
+    ...(degraded.length + compiledDegraded.length ? { degraded: [...degraded, ...compiledDegraded] } : {}),
   });
   setHandler(paperStatusQuery, snapshot);
   setHandler(artifactsQuery, () => ({ keys: { ...artifacts } }));
@@ -571,7 +559,7 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
     };
     let best: (typeof last & { draftKey: string }) | undefined;
     for (let round = 1; round <= s.compileRounds; round++) {
-      const res: Compiled = await call(`compile round ${round}`, 'compilePaper', {
+      const res = await call(`compile round ${round}`, 'compilePaper', {
         paperId,
         round,
         draftKey: draft,

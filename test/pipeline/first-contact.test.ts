@@ -14,10 +14,16 @@ import path from 'node:path';
 import type { ProviderRequest } from '../../activities/llm/types';
 import { formatNumber } from '../../activities/writeup';
 import type { Draft } from '../../activities/writeup';
-import { DEFAULT_CAMPAIGN_SETTINGS, DEFAULT_PAPER_SETTINGS, type PaperSettings } from '../../contracts';
+import {
+  campaignStatusQuery,
+  DEFAULT_CAMPAIGN_SETTINGS,
+  DEFAULT_PAPER_SETTINGS,
+  paperStatusQuery,
+  type PaperSettings,
+} from '../../contracts';
 import { keys } from '../../lib/store';
 import { realDeps } from '../../workers/create-worker';
-import type { CampaignInput, CampaignOutcome } from '../../workflows';
+import type { CampaignInput, campaignWorkflow } from '../../workflows';
 import { startTestWorkers, suiteConfig, suiteStore, uniqueId } from '../harness';
 import { PLANTED } from '../harness/planted';
 import { editBlock, reviewForm } from '../harness/replies';
@@ -128,25 +134,27 @@ describe('first contact: a weak model still ends with a paper worth opening', ()
         },
       };
       // One run of the workers: a worker that has shut down does not start again (the query replays on it).
-      const { outcome, details } = await workers.run(async () => {
-        const done = (await workers.client.workflow.execute('campaignWorkflow', {
+      const { outcome, details, campaignStatus, paperStatus } = await workers.run(async () => {
+        const done = await workers.client.workflow.execute<typeof campaignWorkflow>('campaignWorkflow', {
           workflowId,
           taskQueue: config.temporal.taskQueue,
           args: [input],
-        })) as CampaignOutcome;
+        });
         const paperId = done.papers[0]?.paperId;
-        const meta = paperId
-          ? await workers.client.workflow
-              .getHandle(paperId)
-              .query<{ currentDetails?: string }>('__temporal_workflow_metadata')
-          : undefined;
-        return { outcome: done, details: meta?.currentDetails ?? '' };
+        const paper = paperId ? workers.client.workflow.getHandle(paperId) : undefined;
+        const meta = await paper?.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+        return {
+          outcome: done,
+          details: meta?.currentDetails ?? '',
+          campaignStatus: await workers.client.workflow.getHandle(workflowId).query(campaignStatusQuery),
+          paperStatus: await paper?.query(paperStatusQuery),
+        };
       });
       const history = await workers.client.workflow.getHandle(workflowId).fetchHistory();
       console.log(
         `first-contact ${label}: ${((Date.now() - t0) / 1000).toFixed(0)} s wall, ${provider.calls.length} model calls`,
       );
-      return { outcome, details, history, workflowId };
+      return { outcome, details, history, workflowId, campaignStatus, paperStatus };
     } finally {
       await workers.close();
     }
@@ -173,7 +181,7 @@ describe('first contact: a weak model still ends with a paper worth opening', ()
       },
       ...review,
     ]);
-    const { outcome, details } = await campaign(provider, 'sections');
+    const { outcome, details, paperStatus } = await campaign(provider, 'sections');
     const paper = outcome.papers[0]!;
     expect([outcome.state, paper.state, paper.reason]).toEqual(['completed', 'completed', undefined]);
 
@@ -195,6 +203,8 @@ describe('first contact: a weak model still ends with a paper worth opening', ()
     expect(degraded.related_work).toContain('stray-ampersand');
     expect(details).toContain('Degraded: introduction — ');
     expect(details).toContain('Degraded: conclusion — ');
+    // …and so does the paper's status query (what `scientist status` shows).
+    expect(paperStatus?.degraded).toEqual(paper.degraded);
 
     // A real PDF, with the prose of every section as plain text and the results table made by code.
     const store = suiteStore(config);
@@ -271,7 +281,7 @@ describe('first contact: a weak model still ends with a paper worth opening', ()
       ...plainWriteup,
       ...review,
     ]);
-    const { outcome, history, workflowId } = await campaign(provider, 'ideas');
+    const { outcome, history, workflowId, campaignStatus } = await campaign(provider, 'ideas');
     // No reflection was spent on it: it was rejected as it was generated.
     expect(provider.calls.some((c) => /reflect/.test(c.meta.step ?? ''))).toBe(false);
     expect(outcome.ideas.map((r) => r.idea.name).sort()).toEqual([
@@ -298,5 +308,7 @@ describe('first contact: a weak model still ends with a paper worth opening', ()
       keys.campaign(workflowId, 'ideas', 'idea-1', 'rejected.json'),
     );
     expect(stored.reason).toBe(problem.replace(/^rejected: /, ''));
+    // The campaign's status says which idea was not used, and why.
+    expect(campaignStatus.rejectedIdeas).toEqual([{ index: 1, reason: problem.slice(0, 300) }]);
   });
 });
