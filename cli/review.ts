@@ -11,7 +11,7 @@ import { InvalidInputError } from '../lib/errors';
 import { S3ArtifactStore } from '../lib/store';
 import { connectClient, installRuntimeLogger } from '../lib/temporal';
 import type { ReviewPdfInput, ReviewPdfOutcome, reviewPdfWorkflow } from '../workflows';
-import { createWorker } from '../workers/create-worker';
+import { withLocalWorkers } from '../workers/create-worker';
 
 export async function reviewPdf(
   config: Config,
@@ -33,7 +33,6 @@ export async function reviewPdf(
   ).key;
   installRuntimeLogger('WARN');
   const client = await connectClient(config);
-  const workers = opts.localWorkers ? [await createWorker({ config, role: 'main' })] : [];
   const workflowId = `review-${textKey.slice(-12)}-${Date.now().toString(36)}`;
   try {
     const input: ReviewPdfInput = {
@@ -48,10 +47,9 @@ export async function reviewPdf(
         taskQueue: config.temporal.taskQueue,
         args: [input],
       });
-    const outcome = workers[0] ? await workers[0].worker.runUntil(run()) : await run();
+    const outcome = await withLocalWorkers(config, opts.localWorkers ? ['main'] : [], run);
     return { workflowId, outcome, meta: await store.getJson(outcome.metaKey) };
   } finally {
-    await Promise.all(workers.map((w) => w.connection.close()));
     await client.connection.close();
   }
 }

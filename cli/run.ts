@@ -17,7 +17,7 @@ import {
   SA,
 } from '../contracts';
 import type { campaignWorkflow, CampaignInput, CampaignOutcome } from '../workflows';
-import { createWorker } from '../workers/create-worker';
+import { withLocalWorkers } from '../workers/create-worker';
 import {
   ChangedLines,
   LiveBlock,
@@ -89,12 +89,6 @@ export async function runCampaign(
     settings: campaignSettings(o),
     models,
   };
-  const workers = o.localWorkers
-    ? await Promise.all([
-        createWorker({ config, role: 'main' }),
-        createWorker({ config, role: 'gpu', maxConcurrentActivities: 1 }),
-      ])
-    : [];
   try {
     const handle = await client.workflow.start<typeof campaignWorkflow>('campaignWorkflow', {
       workflowId,
@@ -114,22 +108,14 @@ export async function runCampaign(
     if (!o.json) console.log(`started ${workflowId}\n  ${workflowUiUrl(config, workflowId)}`);
     if (!o.follow && !o.localWorkers) return { workflowId };
     const follow = o.follow ? followProgress(client, workflowId, Boolean(o.json)) : undefined;
-    const run = async () => {
+    const outcome = await withLocalWorkers(config, o.localWorkers ? ['main', 'gpu'] : [], async () => {
       const result = await handle.result();
       // The last look at the papers, while the workers (local ones too) still answer queries.
       await follow?.stop();
       return result;
-    };
-    let outcome: CampaignOutcome;
-    if (workers.length === 2) {
-      const [main, gpu] = workers as [(typeof workers)[0], (typeof workers)[0]];
-      outcome = await main.worker.runUntil(gpu.worker.runUntil(run()));
-    } else {
-      outcome = await run();
-    }
+    });
     return { workflowId, outcome };
   } finally {
-    await Promise.all(workers.map((w) => w.connection.close()));
     await client.connection.close();
   }
 }

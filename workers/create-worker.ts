@@ -89,3 +89,26 @@ export async function createWorker(
       : await Worker.create({ ...base, activities: createGpuActivities(deps) });
   return { worker, connection };
 }
+
+/**
+ * Runs `fn` while workers of the given roles poll in this process (the CLI's `--local-workers`,
+ * `scientist up`, `scientist review`), then closes them; with no roles, just `fn`. A local GPU
+ * worker takes one experiment at a time: it shares the machine with everything else.
+ */
+export async function withLocalWorkers<T>(
+  config: Config,
+  roles: WorkerRole[],
+  fn: () => Promise<T>,
+): Promise<T> {
+  const workers = await Promise.all(
+    roles.map((role) =>
+      createWorker({ config, role, ...(role === 'gpu' ? { maxConcurrentActivities: 1 } : {}) }),
+    ),
+  );
+  try {
+    const polled = workers.reduce<() => Promise<T>>((run, w) => () => w.worker.runUntil(run()), fn);
+    return await polled();
+  } finally {
+    await Promise.all(workers.map((w) => w.connection.close()));
+  }
+}
