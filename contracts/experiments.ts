@@ -4,11 +4,13 @@
  */
 
 /**
- * How a run ended. `failed` = the code exited non-zero for its own reasons; the others name
- * the limit or event that stopped it.
+ * How a run ended. `failed` = the code exited non-zero for its own reasons; `stalled` = the
+ * container's init was stopped (ptrace, SIGSTOP) or gone while the container lingered, and the
+ * sandbox ended the run instead of holding its slot until the time limit; the others name the
+ * limit or event that stopped it.
  */
 export type SandboxOutcome =
-  'ok' | 'failed' | 'timeout' | 'oom' | 'pids' | 'disk' | 'output-cap' | 'network' | 'cancelled';
+  'ok' | 'failed' | 'timeout' | 'oom' | 'pids' | 'disk' | 'output-cap' | 'network' | 'stalled' | 'cancelled';
 
 /** A place one experiment can run: a GPU id, or the CPU when the host has none. */
 export type GpuSlot = { kind: 'gpu'; deviceId: string } | { kind: 'cpu' };

@@ -172,7 +172,7 @@ export class DockerSandboxRunner implements SandboxRunner {
           // An init that is stopped (ptrace, SIGSTOP) or gone leaves the container up and the
           // slot held until the time limit: end it now.
           const initNote = await initWatch.check();
-          if (initNote) kill('failed', initNote);
+          if (initNote) kill('stalled', initNote);
           if (spec.onTick) await spec.onTick(area);
         })()
           .catch((err: unknown) => this.log.warn('sandbox tick failed', { id, err: String(err) }))

@@ -115,6 +115,22 @@ export class ExitCodeError extends SandboxError {
   }
 }
 
+/**
+ * The container's init (pid 1) was stopped (a ptrace attach, SIGSTOP) or gone while the container
+ * stayed up: the sandbox ended the run instead of letting it hold its slot until the time limit.
+ */
+export class StalledError extends SandboxError {
+  readonly type = 'SandboxStalled';
+  constructor(result: SandboxResult, options?: ScientistErrorOptions) {
+    super(
+      result,
+      "the run was ended early: the container's init process (pid 1) was stopped or had gone while the container stayed up, which would have held the run's slot until its time limit. " +
+        'Do not ptrace, stop, signal or kill process 1 (no debuggers or tracers attached to it); let the code exit on its own.',
+      options,
+    );
+  }
+}
+
 /** The run was cancelled (activity cancellation): the caller asked, nobody is at fault. */
 export class SandboxCancelledError extends SandboxError {
   readonly type = 'SandboxCancelled';
@@ -140,6 +156,7 @@ const BY_OUTCOME: Record<
   disk: DiskQuotaError,
   'output-cap': OutputCapError,
   network: NetworkDeniedError,
+  stalled: StalledError,
   cancelled: SandboxCancelledError,
 };
 

@@ -24,6 +24,7 @@ export {
   SandboxCancelledError,
   SandboxError,
   SandboxUnavailableError,
+  StalledError,
   STDERR_TAIL_CHARS,
   TimeoutError,
   sandboxError,

@@ -166,6 +166,8 @@ function limitIssue(result: SandboxResult): CompileIssue | undefined {
     oom: `compilation used more than ${result.limits.memoryMB} MB of memory and was killed: look for huge images or runaway macros`,
     disk: 'compilation filled its disk space: a loop is writing to a file without end, or the figures are far too large',
     pids: 'compilation started too many processes and was stopped',
+    stalled:
+      "compilation was ended: the container's init process stopped or went away while the container stayed up",
   };
   const text = message[result.outcome];
   return text ? { source: 'sandbox', kind: result.outcome, message: text } : undefined;

@@ -29,6 +29,7 @@ import {
   NetworkDeniedError,
   sandboxError,
   sandboxImage,
+  StalledError,
   type LiveWorkArea,
 } from '../../sandbox';
 import { suiteConfig } from '../harness';
@@ -115,7 +116,7 @@ describe('the host trusts nothing a sandbox wrote', () => {
       path.join(workDir, 'main.py'),
       'open("figure.png", "w").write("PNG")\nopen("run.log", "w").write("LOG")\n',
     );
-    chmodSync(workDir, 0o777); // what the plot activity does today
+    chmodSync(workDir, 0o777); // what the plot activity did before it used createHostFolder
     // An unprivileged local user plants links before the run and keeps trying during it.
     const planter = asNobody(
       `ln -s ${target} ${workDir}/figure.png; ln -s ${target} ${workDir}/stolen.png; mkdir ${workDir}/mine; ` +
@@ -222,10 +223,17 @@ describe('the host trusts nothing a sandbox wrote', () => {
     });
     await stopper;
     expect(stoppedPid).toBeGreaterThan(0);
-    expect(stopped.outcome).toBe('failed');
+    // Its own outcome, a non-retryable error that tells the code's author what to stop doing.
+    expect(stopped.outcome).toBe('stalled');
     expect(stopped.exitCode).toBeNull();
-    expect(sandboxError(stopped)).toBeInstanceOf(ExitCodeError);
-    expect(sandboxError(stopped)!.message).toMatch(/init process was stopped/);
+    const stall = sandboxError(stopped);
+    expect(stall).toBeInstanceOf(StalledError);
+    expect(stall).not.toBeInstanceOf(ExitCodeError);
+    expect(stall!.type).toBe('SandboxStalled');
+    expect(stall!.retryable).toBe(false);
+    expect(stall!.message).toMatch(/Do not ptrace, stop, signal or kill process 1/);
+    expect(stall!.message).toMatch(/init process was stopped/); // the runner's note, in the stderr tail
+    expect(stopped.log).toMatch(/init process was stopped/);
     expect(Date.now() - t1).toBeLessThan(20_000);
   });
 
