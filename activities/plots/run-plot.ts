@@ -148,7 +148,10 @@ async function pickFigures(
 ): Promise<{ figures: string[]; skipped: Skipped[] }> {
   const skipped: Skipped[] = result.skipped
     .filter((p) => !p.includes('/') && p.endsWith('.png'))
-    .map((name) => ({ name, why: 'it was not copied back (a link or special file: see plot.log)' }));
+    .map((name) => ({
+      name,
+      why: 'it was not copied back from /work (a link, special file or over a limit: plot.log says which)',
+    }));
   const good: string[] = [];
   for (const e of await readdir(work, { withFileTypes: true })) {
     if (!e.name.endsWith('.png')) continue;
