@@ -40,6 +40,7 @@ import {
   type WorkspaceKey,
 } from '../contracts';
 import { activityCaller, Control, Stopped, usd } from './control';
+import { reviewEnsemble } from './review-ensemble';
 
 export interface PaperInput {
   campaignId: string;
@@ -600,29 +601,22 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
   }
 
   async function reviewRound(round: string, textKey: string) {
-    const reviewKeys: string[] = [];
-    for (let reviewer = 1; reviewer <= s.reviewers; reviewer++) {
-      const r = await call(`${round} review ${reviewer}/${s.reviewers}`, 'reviewPaper', {
+    const { meta } = await reviewEnsemble(
+      call,
+      {
         paperId,
         round,
-        reviewer,
         textKey,
+        reviewers: s.reviewers,
         reflections: s.reviewReflections,
-      });
-      spent('review', r);
-      if (r.reviewKey) {
-        reviewKeys.push(r.reviewKey);
-        artifacts[`review/${round}/${reviewer}`] = r.reviewKey;
-      }
-    }
-    if (reviewKeys.length === 0) return undefined;
-    const meta = await call(`${round} meta-review`, 'metaReview', {
-      paperId,
-      round,
-      reviewKeys,
-      threshold: s.decisionThreshold,
-    });
-    spent('review', meta);
+        threshold: s.decisionThreshold,
+      },
+      {
+        spent: (spend) => ledger.record('review', spend),
+        reviewed: (reviewer, key) => (artifacts[`review/${round}/${reviewer}`] = key),
+      },
+    );
+    if (!meta) return undefined;
     artifacts[`review/${round}/meta`] = meta.metaKey;
     upsertSearchAttributes([
       { key: SA.score, value: meta.overall },
