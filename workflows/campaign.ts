@@ -9,7 +9,6 @@ import {
   patched,
   getExternalWorkflowHandle,
   isCancellation,
-  setCurrentDetails,
   setHandler,
   startChild,
   upsertSearchAttributes,
@@ -39,6 +38,7 @@ import {
   steerSignal,
 } from '../contracts';
 import { activityCaller, Control, Stopped, usd } from './control';
+import { StageBoard } from './stage-board';
 import { paperWorkflow, type PaperOutcome } from './paper';
 
 /**
@@ -127,7 +127,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignOu
   const control = new Control(
     ledger,
     {
-      changed: () => publish(),
+      changed: () => board.publish(),
       stage: () => status.stage,
       onPause: (reason) => toChildren((id) => getExternalWorkflowHandle(id).signal(pauseSignal, reason)),
       onResume: () => toChildren((id) => getExternalWorkflowHandle(id).signal(resumeSignal)),
@@ -208,42 +208,27 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignOu
     },
   );
 
-  function publish(): void {
-    const st = snapshot();
-    const lines = [
+  const board: StageBoard<CampaignStatus['stage']> = new StageBoard(status, {
+    costUsd: spentUsd,
+    lines: () => [
       `Campaign on **${input.template}**`,
-      `Stage: **${st.stage}** — ${st.step}`,
-      `Ideas: ${st.ideas} · Papers done: ${st.papersDone}, running: ${st.papersRunning.length} · Cost: ${usd(st.costUsd)} of ${usd(st.budgetUsd)}`,
-    ];
-    if (st.awaitingApproval)
-      lines.push(`Waiting for approveIdeas: ${st.ranked.map((r) => r.name).join(', ')}`);
-    const rejected = rejectedIdeas.map((r) => `Idea ${r.index} not used: ${r.reason.slice(0, 200)}`);
-    setCurrentDetails([...lines, ...control.detailLines(rejected)].join('\n\n'));
-  }
-  /** Every activity starts here: the step is shown and the operator's gate is passed. */
-  const call = activityCaller<MainPorts>(MAIN_ACTIVITY_OPTIONS, async (step) => {
-    status.step = step;
-    publish();
-    await control.gate();
-    return `${status.stage} · ${step}`;
+      `Stage: **${status.stage}** — ${status.step}`,
+      `Ideas: ${status.ideas} · Papers done: ${done.length}, running: ${running.size} · Cost: ${usd(spentUsd())} of ${usd(ledger.budgetUsd)}`,
+      ...(status.awaitingApproval
+        ? [`Waiting for approveIdeas: ${(ranked ?? []).map((r) => r.idea.name).join(', ')}`]
+        : []),
+    ],
+    extra: () => rejectedIdeas.map((r) => `Idea ${r.index} not used: ${r.reason.slice(0, 200)}`),
   });
-  const enter = (stage: CampaignStatus['stage'], step = 'start') => {
-    status.stage = stage;
-    status.step = step;
-    upsertSearchAttributes([
-      { key: SA.stage, value: stage },
-      { key: SA.costUsd, value: spentUsd() },
-    ]);
-    publish();
-  };
+  board.attach(control);
+  const publish = () => board.publish();
+  /** Every activity starts here: the step is shown and the operator's gate is passed. */
+  const call = activityCaller<MainPorts>(MAIN_ACTIVITY_OPTIONS, (step) => board.before(step));
+  const enter = (stage: CampaignStatus['stage'], step = 'start') => board.enter(stage, step);
   const finish = (state: CampaignOutcome['state'], reason?: string): CampaignOutcome => {
     status.stage = 'done';
     status.step = state;
-    upsertSearchAttributes([
-      { key: SA.stage, value: state === 'completed' ? 'done' : state },
-      { key: SA.costUsd, value: spentUsd() },
-    ]);
-    publish();
+    board.mark(state === 'completed' ? 'done' : state);
     return {
       campaignId,
       template: input.template,

@@ -8,7 +8,6 @@ import {
   ApplicationFailure,
   isCancellation,
   patched,
-  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -41,6 +40,7 @@ import {
 } from '../contracts';
 import { activityCaller, Control, Stopped, usd } from './control';
 import { reviewEnsemble } from './review-ensemble';
+import { StageBoard } from './stage-board';
 
 export interface PaperInput {
   campaignId: string;
@@ -127,7 +127,7 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
   };
   const control = new Control(
     ledger,
-    { changed: () => publish(), stage: () => status.stage },
+    { changed: () => board.publish(), stage: () => status.stage },
     input.steering,
   );
   const snapshot = (): PaperStatus => ({
@@ -162,40 +162,30 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
     },
   );
 
-  /** The short markdown the Web UI shows as this workflow's current details. */
-  function publish(): void {
-    const st = snapshot();
-    const lines = [
+  const board: StageBoard<PaperStage> = new StageBoard(status, {
+    costUsd: () => ledger.total.costUsd,
+    lines: () => [
       `**${input.idea.title}**`,
-      `Stage: **${st.stage}** — ${st.step}`,
-      `Runs: ${st.runsDone}/${st.maxRuns} · Cost: ${usd(st.costUsd)} of ${usd(st.budgetUsd)}`,
-    ];
-    const extra: string[] = [];
-    if (st.skipped.length) extra.push(`Skipping: ${st.skipped.join(', ')}`);
-    if (st.lastError) extra.push(`Last error: ${st.lastError.slice(0, 200)}`);
-    for (const d of [...degraded, ...compiledDegraded])
-      extra.push(`Degraded: ${d.part} — ${d.reason.slice(0, 200)}`);
-    setCurrentDetails([...lines, ...control.detailLines(extra)].join('\n\n'));
-  }
+      `Stage: **${status.stage}** — ${status.step}`,
+      `Runs: ${status.runsDone}/${s.maxRuns} · Cost: ${usd(ledger.total.costUsd)} of ${usd(ledger.budgetUsd)}`,
+    ],
+    extra: () => [
+      ...(skip.size ? [`Skipping: ${[...skip].join(', ')}`] : []),
+      ...(status.lastError ? [`Last error: ${status.lastError.slice(0, 200)}`] : []),
+      ...[...degraded, ...compiledDegraded].map((d) => `Degraded: ${d.part} — ${d.reason.slice(0, 200)}`),
+    ],
+  });
+  board.attach(control);
+  const publish = () => board.publish();
+  const beforeActivity = (step: string) => board.before(step);
 
-  /** Every activity starts here: the step is shown and the operator's gate is passed. */
-  async function beforeActivity(step: string): Promise<string> {
-    status.step = step;
-    publish();
-    await control.gate();
-    return `${status.stage} · ${step}`;
-  }
   const call = activityCaller<MainPorts>(MAIN_ACTIVITY_OPTIONS, beforeActivity);
   const callGpu = activityCaller<GpuPorts>(gpuActivityOptions(input.gpuTaskQueue), beforeActivity);
 
   const spent = (stage: PaperStage, step: { spend: Spend }) => ledger.record(stage, step.spend);
   const outcome = (state: PaperOutcome['state'], extra: Partial<PaperOutcome> = {}): PaperOutcome => {
     status.step = state;
-    upsertSearchAttributes([
-      { key: SA.stage, value: state === 'completed' ? 'done' : state },
-      { key: SA.costUsd, value: ledger.total.costUsd },
-    ]);
-    publish();
+    board.mark(state === 'completed' ? 'done' : state);
     return {
       paperId,
       idea: input.idea,
@@ -208,13 +198,7 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
   };
   /** Budget is checked between stages: what runs, finishes; nothing new starts. */
   const enter = (stage: PaperStage): boolean => {
-    status.stage = stage;
-    status.step = 'start';
-    upsertSearchAttributes([
-      { key: SA.stage, value: stage },
-      { key: SA.costUsd, value: ledger.total.costUsd },
-    ]);
-    publish();
+    board.enter(stage);
     return !ledger.overBudget;
   };
   const overBudget = () =>
