@@ -3,7 +3,8 @@
  * campaign or paper that `status` and `run --follow` share.
  */
 import { formatUsd, type CampaignStatus, type PaperStatus, type SteeringNote } from '../contracts';
-import type { ListedWorkflow, StatusReport } from './ops-lib';
+import type { ListedWorkflow } from './find-workflows';
+import type { StatusReport } from './status-report';
 
 export const usd = (n: number | undefined): string => (n === undefined ? '-' : formatUsd(n));
 

@@ -14,7 +14,7 @@ import {
 import { workflowUiUrl } from '../lib/temporal-client';
 import { registerBenchReviewerCommands } from './bench-reviewer';
 import { registerOpsCommands } from './ops';
-import { CliError, EXIT, isConnectionError } from './ops-lib';
+import { CliError, EXIT, isConnectionError } from './errors';
 import type { RunOptions } from './run';
 
 // The commands that run workers or check services load their (heavy) modules when used, so

@@ -25,29 +25,20 @@ import {
   steerText,
 } from '../contracts';
 import { formatList, formatStatus, usd } from './format';
+import { parseKeyword, parseNonNegative, parsePositive, parseWorkflowId } from './arguments';
+import { artifactKeys, pickLogLabel } from './artifacts';
+import { withClient } from './client';
+import { CliError, EXIT, failureMessage } from './errors';
 import {
-  CliError,
   EXECUTION_STATUSES,
-  EXIT,
-  artifactKeys,
   buildListQuery,
   describe,
   executionStatus,
-  failureMessage,
-  hasWorker,
   listWorkflows,
-  parseKeyword,
-  parseNonNegative,
-  parsePositive,
-  parseWorkflowId,
-  pickLogLabel,
-  queryWithDeadline,
-  sendSignal,
-  sendUpdate,
-  statusReport,
-  withClient,
   type ListFilters,
-} from './ops-lib';
+} from './find-workflows';
+import { hasWorker, queryWithDeadline, sendSignal, sendUpdate } from './messages';
+import { statusReport } from './status-report';
 
 const print = (json: boolean | undefined, value: unknown, text: () => string) =>
   console.log(json ? JSON.stringify(value, null, 2) : text());
