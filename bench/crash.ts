@@ -19,21 +19,12 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { temporal as temporalProto } from '@temporalio/proto';
 import { connectClient } from '../lib/temporal';
-import {
-  crashSuite,
-  killAllWorkers,
-  killWorker,
-  paperInput,
-  PipelineLlm,
-  PrivateS3,
-  PrivateTemporal,
-  sleep,
-  startPaper,
-  startWorker,
-  waitUntil,
-  type LabelledRequest,
-  type WorkerProc,
-} from '../test/crash/helpers';
+import { sleep, waitUntil } from '../test/crash/history';
+import { paperInput, startPaper } from '../test/crash/paper';
+import { PipelineLlm, type LabelledRequest } from '../test/crash/pipeline-llm';
+import { PrivateS3, PrivateTemporal } from '../test/crash/private-services';
+import { crashSuite } from '../test/crash/suite';
+import { killAllWorkers, killWorker, startWorker, type WorkerProc } from '../test/crash/worker-processes';
 
 const KINDS = ['main-llm', 'gpu', 's3', 'main-stream', 'temporal'] as const;
 type Kind = (typeof KINDS)[number];

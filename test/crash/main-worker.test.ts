@@ -9,24 +9,12 @@
  */
 import type { Client } from '@temporalio/client';
 import { connectClient } from '../../lib/temporal';
-import {
-  activitiesOf,
-  auditPaper,
-  completedByType,
-  crashSuite,
-  killAllWorkers,
-  killWorker,
-  paperInput,
-  paperResult,
-  PipelineLlm,
-  sleep,
-  startPaper,
-  startPollingWorkers,
-  startWorker,
-  transcriptSpend,
-  waitUntil,
-  type CrashSuite,
-} from './helpers';
+import { activitiesOf, completedByType, sleep, waitUntil } from './history';
+import { paperInput, paperResult, startPaper } from './paper';
+import { auditPaper, transcriptSpend } from './paper-audit';
+import { PipelineLlm } from './pipeline-llm';
+import { crashSuite, type CrashSuite } from './suite';
+import { killAllWorkers, killWorker, startPollingWorkers, startWorker } from './worker-processes';
 
 describe('main worker SIGKILLed during LLM activities', () => {
   let llm: PipelineLlm;

@@ -13,22 +13,13 @@
  */
 import type { Client } from '@temporalio/client';
 import { connectClient } from '../../lib/temporal';
-import {
-  activitiesOf,
-  auditPaper,
-  crashSuite,
-  killAllWorkers,
-  paperInput,
-  paperResult,
-  PipelineLlm,
-  PrivateS3,
-  sleep,
-  startPaper,
-  startPollingWorkers,
-  transcriptSpend,
-  waitUntil,
-  type CrashSuite,
-} from './helpers';
+import { activitiesOf, sleep, waitUntil } from './history';
+import { paperInput, paperResult, startPaper } from './paper';
+import { auditPaper, transcriptSpend } from './paper-audit';
+import { PipelineLlm } from './pipeline-llm';
+import { PrivateS3 } from './private-services';
+import { crashSuite, type CrashSuite } from './suite';
+import { killAllWorkers, startPollingWorkers } from './worker-processes';
 
 const OUTAGE_S = 20;
 const STEP = /^writeup\/introduction\/draft$/;

@@ -10,21 +10,14 @@ import type { Client } from '@temporalio/client';
 import { connectClient } from '../../lib/temporal';
 import type { CampaignInput, CampaignOutcome } from '../../workflows';
 import { DEFAULT_CAMPAIGN_SETTINGS } from '../../contracts';
-import {
-  activitiesOf,
-  auditPaper,
-  crashSuite,
-  killAllWorkers,
-  PipelineLlm,
-  PrivateTemporal,
-  QUICK_PAPER,
-  sleep,
-  startPollingWorkers,
-  transcriptSpend,
-  uniqueId,
-  waitUntil,
-  type CrashSuite,
-} from './helpers';
+import { uniqueId } from '../harness';
+import { activitiesOf, sleep, waitUntil } from './history';
+import { QUICK_PAPER } from './paper';
+import { auditPaper, transcriptSpend } from './paper-audit';
+import { PipelineLlm } from './pipeline-llm';
+import { PrivateTemporal } from './private-services';
+import { crashSuite, type CrashSuite } from './suite';
+import { killAllWorkers, startPollingWorkers } from './worker-processes';
 
 const DOWN_S = 15;
 const STEP = /^writeup\/method\/draft$/;
