@@ -62,10 +62,20 @@ export default tseslint.config(
             {
               group: ['**/activities', '**/activities/**'],
               allowTypeImports: true,
-              message: 'Workflow code imports activity types only (`import type`); shared types live in contracts/.',
+              message:
+                'Workflow code imports activity types only (`import type`); shared types live in contracts/.',
             },
             {
-              group: ['**/workers', '**/workers/**', '**/lib', '**/lib/**', '**/sandbox', '**/sandbox/**', '**/cli/**', '**/infra/**'],
+              group: [
+                '**/workers',
+                '**/workers/**',
+                '**/lib',
+                '**/lib/**',
+                '**/sandbox',
+                '**/sandbox/**',
+                '**/cli/**',
+                '**/infra/**',
+              ],
               message: 'Workflow code is deterministic: import shared types and presets from contracts/.',
             },
           ],
@@ -101,8 +111,16 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['**/workflows', '**/workflows/**', '**/workers', '**/workers/**', '**/cli', '**/cli/**'],
-              message: 'Activities import shared types from contracts/, never from workflows/, workers/ or cli/.',
+              group: [
+                '**/workflows',
+                '**/workflows/**',
+                '**/workers',
+                '**/workers/**',
+                '**/cli',
+                '**/cli/**',
+              ],
+              message:
+                'Activities import shared types from contracts/, never from workflows/, workers/ or cli/.',
             },
           ],
         },

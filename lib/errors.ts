@@ -119,7 +119,10 @@ export class LlmOutputInvalidError extends ScientistError {
   ) {
     super(message, {
       ...options,
-      details: options.details ?? { spend: options.spend, ...(options.rawKey ? { rawKey: options.rawKey } : {}) },
+      details: options.details ?? {
+        spend: options.spend,
+        ...(options.rawKey ? { rawKey: options.rawKey } : {}),
+      },
     });
     this.spend = options.spend;
     this.rawKey = options.rawKey;
