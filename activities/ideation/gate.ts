@@ -4,6 +4,7 @@
  * one-word plan, every score at 1 — and such an idea must not become a paper while the template's
  * seed ideas are there to fall back on. Pure functions; the ideation activities apply them.
  */
+import type { Idea } from './index';
 
 /** What the template offers an idea to be about: its hyperparameters, metrics and datasets. */
 export interface TemplateVocabulary {
@@ -11,15 +12,8 @@ export interface TemplateVocabulary {
   terms: string[];
 }
 
-/** The idea fields the checks read (the AI Scientist's names). */
-export interface IdeaFields {
-  Name: string;
-  Title: string;
-  Experiment: string;
-  Interestingness: number;
-  Feasibility: number;
-  Novelty: number;
-}
+/** The idea fields the checks read: the idea form itself (the AI Scientist's names). */
+export type IdeaFields = Idea;
 
 /** The lowest score of the idea form (the schema's minimum). */
 const SCORE_FLOOR = 1;
