@@ -6,7 +6,7 @@
 import type { Config } from '../../lib/config';
 import { LlmOutputInvalidError } from '../../lib/errors';
 import type { Logger } from '../../lib/log';
-import { fitContext, renderContext } from './context';
+import { estimateTokens, fitContext, renderContext } from './context';
 import { PriceTable } from './prices';
 import { ProviderPool, roleTable, type RoleTable } from './roles';
 import { parseStructured, toJsonSchema } from './schemas';
@@ -46,6 +46,30 @@ const addUsage = (a: LlmUsage, b: LlmUsage): LlmUsage => ({
   outputTokens: a.outputTokens + b.outputTokens,
 });
 
+/** Fits tried against the provider's own tokenizer before a request is sent as it is. */
+const MAX_FIT_ROUNDS = 3;
+
+/**
+ * Fits a request into the model's window. The estimate (3 characters a token) is wrong for LaTeX
+ * and code, which tokenize densely; a provider that can count (the local model) measures the
+ * fitted prompt with its own tokenizer, and while that is more than the estimate the parts are
+ * fitted again at the measured ratio. A prompt the window cannot hold never reaches the model.
+ */
+async function fitToWindow(
+  provider: LlmProvider,
+  input: Omit<Parameters<typeof fitContext>[0], 'count'>,
+): Promise<ReturnType<typeof fitContext>> {
+  let scale = 1;
+  for (let round = 1; ; round++) {
+    const fit = fitContext({ ...input, count: (text) => Math.ceil(estimateTokens(text) * scale) });
+    if (!provider.countTokens || round > MAX_FIT_ROUNDS) return fit;
+    const text = [input.system, renderContext(fit.parts), ...input.messages.map((m) => m.content)].join('\n');
+    const real = await provider.countTokens(text);
+    if (real <= fit.promptTokens) return fit;
+    scale *= (real / fit.promptTokens) * 1.05;
+  }
+}
+
 /** Builds the client from config. Validates role settings and prices at once (ConfigError). */
 export function createLlmClient({ config, log, provider }: LlmClientDeps): LlmClient {
   const roles = roleTable(config);
@@ -61,7 +85,7 @@ export function createLlmClient({ config, log, provider }: LlmClientDeps): LlmCl
       stop: req.stop ?? base.stop,
     };
     const p = pool.get(ref.provider);
-    const fit = fitContext({
+    const fit = await fitToWindow(p, {
       system: req.system,
       parts: req.context ?? [],
       messages: req.messages,

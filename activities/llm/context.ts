@@ -72,10 +72,17 @@ export function fitContext(input: {
     const size = sizes[i]!;
     trimmed.push(p.name);
     if (size - excess > 200) {
-      // Shortening keeps the head (definitions, the start of a draft) and says what is missing.
-      const keepChars = Math.floor(p.text.length * ((size - excess - 40) / size));
-      p.text = `${p.text.slice(0, keepChars)}\n[… ${p.text.length - keepChars} characters omitted to fit the context window …]`;
-      const now = count(`## ${p.name}\n\n${p.text}\n\n`);
+      // Shortening keeps the head (definitions, the start of a draft) and says what is missing;
+      // cut again while the note itself pushes the part over what is left for it.
+      const original = p.text;
+      let keepChars = Math.floor(original.length * ((size - excess - 40) / size));
+      let now: number;
+      for (;;) {
+        p.text = `${original.slice(0, keepChars)}\n[… ${original.length - keepChars} characters omitted to fit the context window …]`;
+        now = count(`## ${p.name}\n\n${p.text}\n\n`);
+        if (now <= size - excess || keepChars === 0) break;
+        keepChars = Math.floor(keepChars * 0.9);
+      }
       total += now - size;
       sizes[i] = now;
     } else {

@@ -387,6 +387,38 @@ describe('context fitting', () => {
   });
 });
 
+describe('fitting with the provider’s own tokenizer', () => {
+  test('LaTeX that tokenizes densely is trimmed again until the real count leaves room for the reply', async () => {
+    // A local model whose tokenizer sees 1 token per character (3× the estimate), a 4096 window.
+    const scripted = new ScriptedProvider([{ reply: 'ok', times: Infinity }]);
+    const counted: number[] = [];
+    const provider = Object.assign(scripted, {
+      countTokens: (text: string) => {
+        counted.push(text.length);
+        return Promise.resolve(text.length);
+      },
+    });
+    const llm = createLlmClient({ config: llmConfig({}), log: recordingLogger(), provider });
+    const paper = '\\section{Results} $x_{i}^{2}$ '.repeat(800);
+    const r = await llm.call({
+      role: 'writing',
+      system: 'You write one section of a paper.',
+      context: [{ name: 'The paper so far', text: paper, priority: 1 }],
+      messages: [{ role: 'user', content: 'Write the experimental setup.' }],
+      maxTokens: 640,
+    });
+    expect(r.trimmed).toEqual(['The paper so far']);
+    // What was sent fits the window by the real count, with room for the whole reply.
+    const sent = scripted.calls[0]!;
+    const real = [sent.system, sent.context, ...sent.messages.map((m) => m.content)].join('\n').length;
+    expect(real + sent.params.maxTokens!).toBeLessThanOrEqual(4096);
+    expect(sent.params.maxTokens).toBe(640);
+    // The first fit (by the estimate) did not fit by the real count: it was fitted again.
+    expect(counted.length).toBeGreaterThan(1);
+    expect(counted[0]!).toBeGreaterThan(4096 - 640);
+  });
+});
+
 describe('roles, config and prices', () => {
   test('with no API key every role uses the local model', () => {
     const roles = roleTable(llmConfig({}));
