@@ -411,7 +411,7 @@ describe('fitting with the provider’s own tokenizer', () => {
     // What was sent fits the window by the real count, with room for the whole reply.
     const sent = scripted.calls[0]!;
     const real = [sent.system, sent.context, ...sent.messages.map((m) => m.content)].join('\n').length;
-    expect(real + sent.params.maxTokens!).toBeLessThanOrEqual(4096);
+    expect(real + sent.params.maxTokens).toBeLessThanOrEqual(4096);
     expect(sent.params.maxTokens).toBe(640);
     // The first fit (by the estimate) did not fit by the real count: it was fitted again.
     expect(counted.length).toBeGreaterThan(1);
