@@ -4,7 +4,7 @@
  * bounded repair round), and account usage and cost.
  */
 import type { Config } from '../../lib/config';
-import { LlmOutputInvalidError } from '../../lib/errors';
+import { LlmContextLengthError, LlmOutputInvalidError } from '../../lib/errors';
 import type { Logger } from '../../lib/log';
 import { estimateTokens, fitContext, renderContext } from './context';
 import { PriceTable } from './prices';
@@ -59,15 +59,23 @@ async function fitToWindow(
   provider: LlmProvider,
   input: Omit<Parameters<typeof fitContext>[0], 'count'>,
 ): Promise<ReturnType<typeof fitContext>> {
+  let fit = fitContext({ ...input, count: estimateTokens });
   let scale = 1;
-  for (let round = 1; ; round++) {
-    const fit = fitContext({ ...input, count: (text) => Math.ceil(estimateTokens(text) * scale) });
-    if (!provider.countTokens || round > MAX_FIT_ROUNDS) return fit;
+  for (let round = 1; provider.countTokens && round <= MAX_FIT_ROUNDS; round++) {
     const text = [input.system, renderContext(fit.parts), ...input.messages.map((m) => m.content)].join('\n');
     const real = await provider.countTokens(text);
-    if (real <= fit.promptTokens) return fit;
+    if (real <= fit.promptTokens) break;
     scale *= (real / fit.promptTokens) * 1.05;
+    try {
+      fit = fitContext({ ...input, count: (t) => Math.ceil(estimateTokens(t) * scale) });
+    } catch (err) {
+      // Nothing left to trim: send the last fit, and the provider caps the reply to the room
+      // its tokenizer leaves (the local engine does).
+      if (err instanceof LlmContextLengthError) break;
+      throw err;
+    }
   }
+  return fit;
 }
 
 /** Builds the client from config. Validates role settings and prices at once (ConfigError). */
