@@ -1,12 +1,8 @@
 /**
- * The compile stage as an activity: a thin adapter from Temporal to `compileLatex`, which does
- * the work and is tested without Temporal. Registered on the main queue (CPU sandbox).
+ * The LaTeX sandbox: `compileLatex` compiles a paper's files in a locked-down container, the
+ * pre-checks and the section check read the sources, the log parsers read TeX's answer. The
+ * paper's `compilePaper` activity (activities/writeup) calls them; none is an activity itself.
  */
-import { Context } from '@temporalio/activity';
-import { classified } from '../../lib/errors';
-import type { ActivityDeps } from '../deps';
-import { compileLatex } from './compile';
-import type { CompileLatexInput, CompileLatexResult } from './types';
 
 export {
   capResult,
@@ -38,23 +34,3 @@ export type {
   CompileWarnings,
   SourceLocation,
 } from './types';
-
-export function createLatexActivities(deps: ActivityDeps) {
-  return {
-    /**
-     * Compiles one round of a paper in the LaTeX sandbox; returns keys and a capped list of
-     * structured errors (TeX errors are a result, not a failure). The worker's keep-alive
-     * heartbeats while TeX runs, so a cancellation kills the container; give it a
-     * start-to-close timeout above SCIENTIST_LATEX_TIMEOUT_S.
-     */
-    async compileLatex(input: CompileLatexInput): Promise<CompileLatexResult> {
-      return classified(async () => {
-        const ctx = Context.current();
-        return compileLatex(deps, input, {
-          attempt: ctx.info.attempt,
-          signal: ctx.cancellationSignal,
-        });
-      });
-    },
-  };
-}

@@ -9,13 +9,14 @@ import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import Docker from 'dockerode';
+import { Context } from '@temporalio/activity';
 import {
   compileLatex,
-  createLatexActivities,
   formatCompileFeedback,
   type CompileLatexInput,
   type CompileLatexResult,
 } from '../../activities/latex';
+import { classified } from '../../lib/errors';
 import { keys } from '../../lib/store';
 import { LABEL } from '../../sandbox';
 import { createMainActivities } from '../../activities';
@@ -53,12 +54,14 @@ async function compile(
 
 /** Runs the activity as a worker would (Context, heartbeats, cancellation), in a mock environment. */
 function runActivity(env: MockActivityEnvironment, input: CompileLatexInput): Promise<CompileLatexResult> {
-  const activities = createLatexActivities(deps);
-  return env.run<
-    [CompileLatexInput],
-    CompileLatexResult,
-    (i: CompileLatexInput) => Promise<CompileLatexResult>
-  >((i) => activities.compileLatex(i), input);
+  // As compilePaper calls it: inside classified(), with the attempt and cancellation signal of
+  // the activity's Context.
+  const compile = (i: CompileLatexInput) =>
+    classified(async () => {
+      const ctx = Context.current();
+      return compileLatex(deps, i, { attempt: ctx.info.attempt, signal: ctx.cancellationSignal });
+    });
+  return env.run<[CompileLatexInput], CompileLatexResult, typeof compile>(compile, input);
 }
 
 /** The normalised text of the PDF (pdftotext breaks lines and may hyphenate). */
