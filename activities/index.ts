@@ -7,12 +7,13 @@ import { createHealthActivities, createSandboxHealthActivities } from './health'
 import { createLlmActivities } from './llm';
 import { createAsk } from './llm/ask';
 import { createResearchActivities } from './research';
+import { createReviewBenchActivities } from './review-bench/activities';
 
 export type { ActivityDeps } from './deps';
 
 /**
  * Activities served on the main queue (LLM calls, store work, CPU sandboxes): the research
- * ports the workflows call, the health probes, and `llmCall` for the LLM probe workflow. The
+ * ports the workflows call, the reviewer benchmark's own, the health probes, and `llmCall` for the LLM probe workflow. The
  * literature search and the LaTeX compile are plain functions those activities call, not
  * activities of their own.
  */
@@ -21,6 +22,7 @@ export function createMainActivities(deps: ActivityDeps) {
     ...createHealthActivities(deps),
     ...createLlmActivities(deps),
     ...createResearchActivities({ ...deps, ask: createAsk(deps) }),
+    ...createReviewBenchActivities(deps),
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * `scientist bench-reviewer`: the reviewer measured on the ICLR 2022 benchmark. `metrics`
  * works on stored review files alone (no services): it prints the side-by-side table and writes
- * report.md, report.json and the PNG figures.
+ * report.md, report.json and the PNG figures. `run` reviews N papers with the configured review
+ * model as a durable workflow (./bench-run.ts) and stores the same report for `scientist get`.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -19,6 +20,7 @@ import {
   resolveBenchDir,
   type MissingReviews,
 } from '../activities/review-bench';
+import { loadProcessConfig } from '../lib/config';
 import { InvalidInputError } from '../lib/errors';
 
 export interface BenchMetricsOptions {
@@ -68,6 +70,12 @@ function parseScore(v: string): number {
   return n;
 }
 
+function parseCount(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number, got "${v}"`);
+  return n;
+}
+
 function parseFraction(v: string): number {
   const n = Number(v);
   if (!(n > 0 && n < 1)) throw new InvalidArgumentError(`expected a number between 0 and 1, got "${v}"`);
@@ -105,5 +113,52 @@ export function registerBenchReviewerCommands(program: Command): void {
       );
       console.log(comparisonTable(report));
       for (const f of written) console.log(`wrote ${f}`);
+    });
+
+  bench
+    .command('run')
+    .description(
+      'review N benchmark papers with the review model (a durable workflow: resumable, every review stored), then store the report and figures',
+    )
+    .requiredOption('--data <dir>', 'the benchmark data folder (review-bench, or its review_iclr_bench)')
+    .requiredOption(
+      '--papers <n>',
+      'papers to review (chosen by a seeded hash, both classes in each split)',
+      parseCount,
+    )
+    .option(
+      '--model <provider:model>',
+      'review model of the local workers (remote workers must already use it)',
+    )
+    .option('--reviewers <n>', 'reviews per paper (default: the pipeline’s 5)', parseCount)
+    .option('--reflections <n>', 'reflection rounds per review (default: the pipeline’s 5)', parseCount)
+    .option('--threshold <score>', 'Overall score needed for Accept', parseScore)
+    .option('--concurrency <k>', 'papers reviewed at once', parseCount, 2)
+    .option('--name <name>', 'workflow id suffix (default: a timestamp)')
+    .option('--seed <seed>', 'seed of the paper choice and the calibration split', '1')
+    .option('--train-fraction <x>', 'share of papers the threshold is fitted on', parseFraction, 0.5)
+    .option('--no-stored-reviews', 'do not measure the stored review files on the same papers')
+    .option('--local-workers', 'run a main worker inside this process')
+    .option('--follow', 'show progress until the run ends')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: import('./bench-run').BenchRunOptions) => {
+      const { runBenchmark } = await import('./bench-run');
+      if (opts.papers < 1) throw new InvalidArgumentError('--papers must be at least 1');
+      if (opts.concurrency < 1) throw new InvalidArgumentError('--concurrency must be at least 1');
+      const { workflowId, outcome } = await runBenchmark(loadProcessConfig(), opts);
+      if (!outcome) return;
+      if (opts.json) return console.log(JSON.stringify({ workflowId, ...outcome }, null, 2));
+      const r = outcome.report;
+      console.log(
+        `${outcome.state}: ${outcome.done}/${outcome.papers} papers (${outcome.reused} reused, ${outcome.unusable} without a usable review, ${outcome.failed.length} failed) with ${outcome.model}; ` +
+          `cost $${outcome.cost.costUsd.toFixed(4)} ($${outcome.costPerPaperUsd.toFixed(4)} per paper reviewed)`,
+      );
+      if (r)
+        console.log(
+          `balanced accuracy ${r.balancedAccuracy.toFixed(2)}, F1 ${r.f1.toFixed(2)}, FPR ${r.fpr.toFixed(2)}, FNR ${r.fnr.toFixed(2)}, AUC ${r.aucOverall.toFixed(2)}; ` +
+            `fitted threshold ${r.fittedThreshold} (held-out balanced accuracy ${r.heldOutBalancedAccuracy.toFixed(2)})\n` +
+            `report and figures: scientist get ${workflowId}`,
+        );
+      if (outcome.state !== 'completed' || outcome.failed.length) process.exitCode = 1;
     });
 }

@@ -33,6 +33,16 @@ export type {
   MainPorts,
   WorkspaceKey,
 } from './ports';
+export {
+  benchStatusQuery,
+  type BenchPaper,
+  type BenchPaperResult,
+  type BenchReportSummary,
+  type BenchReviewConfig,
+  type BenchStatus,
+  type ReviewerBenchmarkInput,
+  type ReviewerBenchmarkPorts,
+} from './reviewer-benchmark';
 export { SA, SEARCH_ATTRIBUTE_TYPES } from './search-attributes';
 export {
   DEFAULT_CAMPAIGN_SETTINGS,

@@ -8,4 +8,6 @@ export type { PaperInput, PaperOutcome } from './paper';
 export { llmProbeWorkflow } from './llm-probe';
 export type { LlmProbeInput, LlmProbeResult } from './llm-probe';
 export { reviewPdfWorkflow } from './review';
+export { reviewerBenchmarkWorkflow } from './reviewer-benchmark';
+export type { ReviewerBenchmarkOutcome } from './reviewer-benchmark';
 export type { ReviewPdfInput, ReviewPdfOutcome } from './review';

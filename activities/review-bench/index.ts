@@ -1,6 +1,7 @@
 /**
  * The reviewer benchmark (ICLR 2022, the AI Scientist's data): parsing, metrics, calibration,
- * the report and its figures. Everything but ./files.ts is pure.
+ * the report and its figures. Everything but ./files.ts, ./run-input.ts (reading the folder,
+ * storing what a run reads) and ./activities.ts (the benchmark run's activities) is pure.
  */
 export { parseDelimited, parseTable, type DelimitedOptions, type DelimitedTable } from './csv';
 export {
@@ -62,3 +63,12 @@ export {
   type ReviewerResult,
 } from './report';
 export { listReviewFiles, readHumanRatings, readReviewFile, resolveBenchDir } from './files';
+export { MIN_PAPER_BYTES, prepareBenchRun, selectBenchPapers, type PreparedBenchRun } from './run-input';
+export {
+  benchResultKey,
+  benchReviewPaperId,
+  createReviewBenchActivities,
+  ourConfigName,
+  reviewsCsv,
+  type ReviewBenchDeps,
+} from './activities';
