@@ -45,7 +45,7 @@ function hostOf(hostPort: string): string {
 }
 
 /** Waits until `probe` resolves true, or fails after `timeoutMs` with `hint`. */
-async function waitFor(
+export async function waitFor(
   what: string,
   probe: () => Promise<boolean>,
   timeoutMs: number,
@@ -61,7 +61,7 @@ async function waitFor(
 }
 
 /** Starts `cmd` detached, stdout/stderr appended to logs/<name>.log, pid in run/<name>.pid. */
-function spawnDetached(
+export function spawnDetached(
   config: Config,
   name: string,
   cmd: string,
@@ -85,7 +85,7 @@ function spawnDetached(
   return child.pid;
 }
 
-function readPid(config: Config, name: string): number | undefined {
+export function readPid(config: Config, name: string): number | undefined {
   const file = path.join(dirs(config).run, `${name}.pid`);
   if (!existsSync(file)) return undefined;
   const pid = Number(readFileSync(file, 'utf8'));
@@ -98,7 +98,7 @@ function readPid(config: Config, name: string): number | undefined {
 }
 
 /** Stops the process recorded in run/<name>.pid: SIGTERM, then SIGKILL after `graceMs`. */
-async function stopRecorded(
+export async function stopRecorded(
   config: Config,
   name: string,
   signal: NodeJS.Signals = 'SIGTERM',

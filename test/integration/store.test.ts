@@ -1,5 +1,11 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
-import { loadProcessConfig } from '../../lib/config';
+import { cluster, layout, startMinio, stop } from '../../infra/cluster/cluster';
+import { loadProcessConfig, type Config } from '../../lib/config';
+import { createLogger } from '../../lib/log';
 import {
   ArtifactCorruptError,
   ArtifactNotFoundError,
@@ -9,9 +15,53 @@ import {
 import { artifactKey, keys, S3ArtifactStore, sha256 } from '../../lib/store';
 import { suiteConfig, suiteStore } from '../harness';
 
-describe('S3 artifact store (real SeaweedFS)', () => {
-  const config = suiteConfig('store');
-  const store = suiteStore(config);
+/** A port nothing listens on now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+/** The same suite against each S3 server: SeaweedFS (dev and CI) and MinIO (production). */
+const SERVERS: [string, () => Promise<{ config: Config; done: () => Promise<void> }>][] = [
+  [
+    'SeaweedFS, the dev server',
+    () => Promise.resolve({ config: suiteConfig('store'), done: () => Promise.resolve() }),
+  ],
+  [
+    'MinIO, started for this suite by infra/cluster',
+    async () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'store-minio-'));
+      const port = await freePort();
+      const config = suiteConfig('store-minio', { SCIENTIST_S3_ENDPOINT: `http://127.0.0.1:${port}` });
+      const c = cluster(config, { ...layout(), minio: port, minioConsole: await freePort() }, dir);
+      await startMinio(c, createLogger('store-test', 'warn'));
+      return {
+        config,
+        done: async () => {
+          await stop(c, 'minio');
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  ],
+];
+
+describe.each(SERVERS)('S3 artifact store (real %s)', (_name, server) => {
+  let config: Config;
+  let store: S3ArtifactStore;
+  let done = () => Promise.resolve();
+  beforeAll(async () => {
+    ({ config, done } = await server());
+    store = suiteStore(config);
+  });
+  afterAll(() => done());
+  /** The process environment with this server's endpoint. */
+  const env = () => ({ ...process.env, SCIENTIST_S3_ENDPOINT: config.s3.endpoint });
 
   it('puts, reads, streams, lists and removes objects', async () => {
     await store.put('a/one.txt', 'one');
@@ -74,7 +124,7 @@ describe('S3 artifact store (real SeaweedFS)', () => {
 
   it('rejects wrong credentials with a non-retryable error naming the settings to fix', async () => {
     const bad = loadProcessConfig({
-      ...process.env,
+      ...env(),
       SCIENTIST_S3_SECRET_KEY: 'wrong-secret-key',
       SCIENTIST_S3_PREFIX: 'test/bad/',
     });
@@ -87,7 +137,7 @@ describe('S3 artifact store (real SeaweedFS)', () => {
   });
 
   it('reports an unreachable server as a retryable ServiceUnavailableError', async () => {
-    const down = loadProcessConfig({ ...process.env, SCIENTIST_S3_ENDPOINT: 'http://127.0.0.1:1' });
+    const down = loadProcessConfig({ ...env(), SCIENTIST_S3_ENDPOINT: 'http://127.0.0.1:1' });
     const err = await S3ArtifactStore.fromConfig(down)
       .put('x.txt', 'x')
       .catch((e: unknown) => e);
