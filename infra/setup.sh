@@ -11,8 +11,10 @@ source infra/lib.sh
 # Debian packages. TeX Live is split so that papers get natbib, booktabs, algorithms,
 # siunitx and friends without the 4 GB of texlive-full. Chromium drives the browser test of the
 # Temporal Web UI (test/ui) through playwright-core, which downloads no browser of its own.
+# postgresql-15 is the production-shaped cluster's database (infra/cluster), run as a private
+# cluster under the data folder: the package's own main cluster is not created.
 APT_PACKAGES=(
-  docker.io debootstrap poppler-utils runsc chromium
+  docker.io debootstrap poppler-utils runsc chromium postgresql-15
   latexmk chktex lmodern
   texlive-latex-base texlive-latex-recommended texlive-latex-extra
   texlive-fonts-recommended texlive-science texlive-bibtex-extra
@@ -25,6 +27,8 @@ ensure_apt_packages() {
   done
   if [ ${#missing[@]} -eq 0 ]; then return 0; fi
   say "installing Debian packages: ${missing[*]}"
+  as_root mkdir -p /etc/postgresql-common/createcluster.d
+  echo 'create_main_cluster = false' | as_root tee /etc/postgresql-common/createcluster.d/durable-scientist.conf >/dev/null
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
@@ -80,8 +84,20 @@ PY
 
 timed "Debian packages" ensure_apt_packages
 timed "npm packages" ensure_npm_packages
+# The cluster's Go binaries (Temporal server and schema tool, UI server, MinIO) at pinned versions,
+# built once into .tools/cluster/ (many minutes on 2 cores the first time, nothing after): in the
+# background, beside the CPU-light steps below.
+say "cluster binaries: building in the background (log: .data/logs/cluster-install.log)"
+mkdir -p "${SCIENTIST_DATA_DIR:-.data}/logs"
+node_modules/.bin/tsx infra/cluster/cluster.ts install >"${SCIENTIST_DATA_DIR:-.data}/logs/cluster-install.log" 2>&1 &
+CLUSTER_INSTALL=$!
+CLUSTER_T0=$SECONDS
 timed "Python tools" ensure_python_tools
 timed "offline LLM" ensure_local_model
 # Services (Docker engine, Temporal, S3) and the sandbox image are managed in TypeScript so that
 # they read the one validated config.
 timed "services and images" node_modules/.bin/tsx infra/dev/services.ts up
+if ! wait "$CLUSTER_INSTALL"; then
+  say "FAILED: cluster binaries (see ${SCIENTIST_DATA_DIR:-.data}/logs/cluster-install.log)"; exit 1
+fi
+say "cluster binaries ready ($((SECONDS - CLUSTER_T0)) s)"

@@ -211,6 +211,9 @@ export async function startPostgres(c: Cluster, log: Logger): Promise<void> {
   if (await postgresUp(c)) return;
   const data = p(c, 'pg');
   const owner = process.getuid?.() === 0 ? 'postgres' : undefined;
+  // The postgres user must reach its folder through ours.
+  mkdirSync(c.dir, { recursive: true });
+  if (owner) chmodSync(c.dir, 0o755);
   if (!existsSync(path.join(data, 'PG_VERSION'))) {
     if (!existsSync(path.join(PG_BIN, 'postgres')))
       throw new Error(
