@@ -1,6 +1,5 @@
 /** Literature search (Semantic Scholar, OpenAlex fallback) and the BibTeX that citations need. */
-export { createLiteratureActivities, formatPapersForPrompt, summarizePaper, truncate } from './activity';
-export type { PaperSummary, SearchLiteratureInput, SearchLiteratureResult } from './activity';
+export { formatPapersForPrompt } from './prompt';
 export { configuredProviders, literatureCacheKey, normalizeQuery, searchPapers } from './search';
 export type { SearchDeps, SearchOptions } from './search';
 export { semanticScholar, s2Query, S2_FIELDS } from './semantic-scholar';

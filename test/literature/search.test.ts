@@ -12,7 +12,6 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createMainActivities } from '../../activities';
 import {
-  createLiteratureActivities,
   formatPapersForPrompt,
   literatureCacheKey,
   mergeBibtex,
@@ -21,9 +20,12 @@ import {
   searchPapers,
   validateBibEntry,
   type Paper,
-  type SearchLiteratureInput,
-  type SearchLiteratureResult,
 } from '../../activities/literature';
+import {
+  DEGRADE_FROM_ATTEMPT,
+  searchOrDegrade,
+  type LiteratureAnswer,
+} from '../../activities/research/literature';
 import type { Config } from '../../lib/config';
 import { ConfigError, ServiceUnavailableError, toApplicationFailure } from '../../lib/errors';
 import { createLogger } from '../../lib/log';
@@ -448,38 +450,33 @@ describe('cache', () => {
   });
 });
 
-/** Runs searchLiterature in a mock activity context (cancellation, heartbeats) with `config`. */
-function literatureActivity(env: MockActivityEnvironment, config: Config) {
-  const activities = createLiteratureActivities({ config, store, log });
-  return (input: SearchLiteratureInput) =>
-    env.run<[SearchLiteratureInput], SearchLiteratureResult, typeof activities.searchLiterature>(
-      (i) => activities.searchLiterature(i),
-      input,
+/** Runs the research activities' search in a mock activity context (attempt, cancellation, heartbeats). */
+function searchInActivity(env: MockActivityEnvironment, config: Config) {
+  return (query: string) =>
+    env.run<[string], LiteratureAnswer, (query: string) => Promise<LiteratureAnswer>>(
+      (qry) => searchOrDegrade({ config, store, log }, qry),
+      query,
     );
 }
 
-describe('searchLiterature activity', () => {
+describe('the search inside the novelty and citation activities', () => {
   it('is called by the novelty and citation steps, not registered as an activity of its own', () => {
     const main = createMainActivities(workersDeps(base));
     expect(typeof main.noveltyRound).toBe('function');
     expect('searchLiterature' in main).toBe(false);
   });
 
-  it('returns a small summary and the key of the full result, heartbeating each try', async () => {
+  it('heartbeats each provider try and gives the model the papers in the AI Scientist layout', async () => {
     const env = new MockActivityEnvironment(undefined, { logger: quietLogger });
     const beats: unknown[] = [];
     env.on('heartbeat', (d: unknown) => beats.push(d));
-    const searchLiterature = literatureActivity(env, base);
-    const paperId = uniqueId('paper');
+    const search = searchInActivity(env, base);
     const query = q('activity');
-    const res = await searchLiterature({ query, purpose: 'novelty' as const, paperId, step: 'round-1' });
-    expect(res).toMatchObject({ provider: 'semantic-scholar', cache: 'miss', total: 1874, query });
-    expect(res.resultKey).toBe(`papers/${paperId}/novelty/literature/round-1/result.json`);
+    const res = await search(query);
+    expect(res.unavailable).toBeUndefined();
     expect(beats).toEqual([{ provider: 'semantic-scholar', attempt: 1 }]);
-    const full = await store.getJson<{ papers: Paper[] }>(res.resultKey);
-    expect(full.papers).toHaveLength(5);
-    // What the model reads in the next round is built from the full result.
-    const prompt = formatPapersForPrompt(full.papers);
+    expect(res.papers).toHaveLength(5);
+    const prompt = formatPapersForPrompt(res.papers);
     expect(prompt).toMatch(
       /^1: Grokking: Generalization Beyond Overfitting on Small Algorithmic Datasets\. Alethea Power, /,
     );
@@ -487,65 +484,38 @@ describe('searchLiterature activity', () => {
     expect(prompt).toContain(
       '3: Grokking phase transitions in learning local rules with gradient descent. Bojan Žunkovič, E. Ilievski. Journal of machine learning research, 2022.\nNumber of citations: 23\nAbstract: (none)',
     );
-    expect(res.papers[0]).toEqual({
-      index: 1,
-      paperId: '0f5c0b0ae8bbd1d6fa3a84b7c9ac3e1ae1f3d6b1',
-      citeKey: 'Power2022GrokkingGB',
-      title: 'Grokking: Generalization Beyond Overfitting on Small Algorithmic Datasets',
-      authors: 'Alethea Power, Yuri Burda, Harrison Edwards et al.',
-      venue: 'arXiv.org',
-      year: 2022,
-      citationCount: 512,
-      abstractSnippet: expect.stringMatching(/^In this paper .*…$/),
-    });
-    for (const p of res.papers) expect(p.abstractSnippet.length).toBeLessThanOrEqual(300);
-    const summaryBytes = Buffer.byteLength(JSON.stringify(res));
-    const fullBytes = Buffer.byteLength(JSON.stringify(full));
-    console.log(
-      `activity result ${summaryBytes} bytes in history; full result ${fullBytes} bytes in the store`,
-    );
-    expect(summaryBytes).toBeLessThan(6000);
-
-    // Without a paperId the cache entry is the full result; a repeat is a cache hit.
-    const again = await searchLiterature({ query, purpose: 'citation' as const });
-    expect(again).toMatchObject({
-      cache: 'hit',
-      resultKey: literatureCacheKey('semantic-scholar', query, 10),
-    });
+    // A repeat is served by the cache: no request, no try to heartbeat.
+    expect((await search(query)).papers).toHaveLength(5);
     expect(server.count('s2')).toBe(1);
+    expect(beats).toHaveLength(1);
   });
 
-  it('turns provider outages into retryable failures and bad input into non-retryable ones', async () => {
-    const env = new MockActivityEnvironment(undefined, { logger: quietLogger });
-    const searchLiterature = literatureActivity(env, cfg(only('semantic-scholar')));
+  it('fails an early attempt on an outage (Temporal retries it) and degrades a late one', async () => {
+    const config = cfg(only('semantic-scholar'));
     server.fail('s2', { ...S2_TOO_MANY, headers: { 'retry-after': '0' } });
-    const outage = await searchLiterature({ query: q('act-429'), purpose: 'novelty' as const }).catch(
-      (e: unknown) => e,
-    );
-    expect(outage).toBeInstanceOf(ApplicationFailure);
-    expect(outage).toMatchObject({ type: 'ServiceUnavailable', nonRetryable: false });
-    const bad = await searchLiterature({ query: '   ', purpose: 'novelty' as const }).catch(
-      (e: unknown) => e,
-    );
-    expect(bad).toMatchObject({ type: 'InvalidInput', nonRetryable: true });
-    const badKey = await searchLiterature({
-      query: 'x',
-      purpose: 'novelty' as const,
-      paperId: '../etc',
-    }).catch((e: unknown) => e);
-    expect(badKey).toMatchObject({ type: 'InvalidInput', nonRetryable: true });
+    const early = new MockActivityEnvironment({ attempt: 1 }, { logger: quietLogger });
+    const outage = await searchInActivity(early, config)(q('act-429')).catch((e: unknown) => e);
+    expect(outage).toBeInstanceOf(ServiceUnavailableError);
+    expect(toApplicationFailure(outage)).toMatchObject({ type: 'ServiceUnavailable', nonRetryable: false });
+    const late = new MockActivityEnvironment({ attempt: DEGRADE_FROM_ATTEMPT }, { logger: quietLogger });
+    const degraded = await searchInActivity(late, config)(q('act-429-late'));
+    expect(degraded.papers).toEqual([]);
+    expect(degraded.unavailable).toMatch(/429|rate|Too Many/i);
   });
 
-  it('stops waiting out a Retry-After when the activity is cancelled', async () => {
-    const env = new MockActivityEnvironment(undefined, { logger: quietLogger });
+  it('stops waiting out a Retry-After when the activity is cancelled, even on a late attempt', async () => {
     const config = cfg({ ...only('semantic-scholar'), maxWaitMs: 60_000 });
-    const searchLiterature = literatureActivity(env, config);
-    server.script('s2', { ...S2_TOO_MANY, headers: { 'retry-after': '30' } });
-    const started = Date.now();
-    const running = searchLiterature({ query: q('cancel'), purpose: 'citation' as const });
-    setTimeout(() => env.cancel(), 300);
-    const err = await running.catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(CancelledFailure);
-    expect(Date.now() - started).toBeLessThan(3000);
+    for (const attempt of [1, DEGRADE_FROM_ATTEMPT]) {
+      const env = new MockActivityEnvironment({ attempt }, { logger: quietLogger });
+      server.script('s2', { ...S2_TOO_MANY, headers: { 'retry-after': '30' } });
+      const started = Date.now();
+      const running = searchInActivity(env, config)(q(`cancel-${attempt}`));
+      setTimeout(() => env.cancel(), 300);
+      const err = await running.catch((e: unknown) => e);
+      // A cancel is not an outage: it is never turned into an empty search.
+      expect(err).toBeInstanceOf(CancelledFailure);
+      expect(Date.now() - started).toBeLessThan(3000);
+      server.reset();
+    }
   });
 });
