@@ -36,3 +36,27 @@ export function parsePositive(value: string): number {
     throw new InvalidArgumentError(`expected a number > 0, got "${value}"`);
   return n;
 }
+
+/** Commander parser for a count that may be 0 (ideas, papers, runs, reviewers). */
+export function parseWholeNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0)
+    throw new InvalidArgumentError(`expected a whole number, got "${value}"`);
+  return n;
+}
+
+/** Commander parser for a limit or a lifetime: a whole number ≥ 1. */
+export function parseCount(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`expected a whole number ≥ 1, got "${value}"`);
+  return n;
+}
+
+/** Commander parser for a review decision, in any case. */
+export function parseDecision(value: string): 'Accept' | 'Reject' {
+  const v = value.toLowerCase();
+  if (v === 'accept') return 'Accept';
+  if (v === 'reject') return 'Reject';
+  throw new InvalidArgumentError(`expected Accept or Reject, got "${value}"`);
+}

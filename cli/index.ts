@@ -1,9 +1,9 @@
 /**
  * `scientist`: the operator's command line (a Temporal client plus a few local checks).
  */
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
+import { Command, CommanderError } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
 import {
   describeConfig,
   envFilePath,
@@ -12,21 +12,16 @@ import {
   settingsMarkdown,
 } from '../lib/config';
 import { workflowUiUrl } from '../lib/temporal-client';
+import { parseWholeNumber } from './arguments';
 import { registerBenchReviewerCommands } from './bench-reviewer';
 import { registerOpsCommands } from './ops';
-import { CliError, EXIT, isConnectionError } from './errors';
+import { CliError, EXIT, failureMessage, isConnectionError } from './errors';
 import type { RunOptions } from './run';
 
 // The commands that run workers or check services load their (heavy) modules when used, so
 // that the operator commands start quickly.
 const doctorModule = () => import('./doctor');
 const runModule = () => import('./run');
-
-function toInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number, got "${v}"`);
-  return n;
-}
 
 const program = new Command('scientist')
   .description('durable-scientist: automated ML research as durable workflows')
@@ -74,63 +69,46 @@ program
 program
   .command('run')
   .description('start a research campaign on a template')
-  .option('--template <name>', 'research template (templates/<name>)', 'grokking')
+  .option(
+    '--template <name|path>',
+    'research template: a folder of templates/ by name, or any folder by path',
+    'grokking',
+  )
   .option('--name <name>', 'campaign name (part of the workflow id); default: a timestamp')
-  .option('--ideas <n>', 'ideas to generate', toInt)
-  .option('--papers <n>', 'best novel ideas to turn into papers', toInt)
-  .option('--runs <n>', 'experiment runs per paper after the baseline', toInt)
+  .option('--ideas <n>', 'ideas to generate', parseWholeNumber)
+  .option('--papers <n>', 'best novel ideas to turn into papers', parseWholeNumber)
+  .option('--runs <n>', 'experiment runs per paper after the baseline', parseWholeNumber)
   .option('--budget <usd>', 'budget in USD, per campaign and per paper', Number)
   .option('--fast', "use the templates' fast mode (small, quick runs)")
   .option('--quick', 'fewer rounds everywhere (for a small local model or a smoke test)')
   .option('--local-workers', 'run the main and GPU workers inside this process')
   .option('--follow', 'show progress until the campaign ends')
-  .option('--out <dir>', 'where finished PDFs are saved', '.data/papers')
+  .option('--out <dir>', 'where each paper is saved (<out>/<paper>/paper.pdf and figures/)', 'out')
   .option('--json', 'machine-readable output')
   .action(async (opts: RunOptions & { out: string; budget?: number }) => {
     const config = loadProcessConfig();
-    const { downloadPdf, runCampaign } = await runModule();
-    const { workflowId, outcome } = await runCampaign(config, { ...opts, budgetUsd: opts.budget });
-    if (!outcome) return;
-    const papers = [];
-    for (const p of outcome.papers) {
-      let pdf: string | undefined;
-      if (p.pdfKey) {
-        mkdirSync(opts.out, { recursive: true });
-        pdf = path.resolve(opts.out, `${p.paperId}.pdf`);
-        await downloadPdf(config, p.pdfKey, pdf);
-      }
-      papers.push({ ...p, pdf });
-    }
+    const { runCampaign } = await runModule();
+    const { collectEnding, endingExitCode, formatEnding } = await import('./run-ending');
+    const { workflowId, outcome, finished } = await runCampaign(
+      config,
+      { ...opts, budgetUsd: opts.budget },
+      (client, result) => collectEnding(client, config, result.campaignId, result, opts.out),
+    );
+    if (!outcome || !finished) return;
     if (opts.json) {
-      console.log(JSON.stringify({ workflowId, ...outcome, papers }, null, 2));
+      console.log(JSON.stringify({ workflowId, ...outcome, ending: finished }, null, 2));
     } else {
-      console.log(
-        `\ncampaign ${workflowId}: ${outcome.state}${outcome.reason ? ` (${outcome.reason})` : ''}`,
-      );
-      for (const p of papers) {
-        console.log(`paper ${p.paperId}: ${p.state}${p.reason ? ` (${p.reason})` : ''}`);
-        if (p.pdf) console.log(`  PDF      ${p.pdf}`);
-        if (p.review)
-          console.log(
-            `  review   overall ${p.review.overall} → ${p.review.decision}; ${Object.entries(p.review.scores)
-              .map(([k, v]) => `${k} ${v}`)
-              .join(', ')}`,
-          );
-        console.log(
-          `  cost     $${p.cost.costUsd.toFixed(4)} (${p.cost.calls} model calls, ${p.cost.inputTokens} in / ${p.cost.outputTokens} out tokens)`,
-        );
-      }
-      console.log(`total cost $${outcome.cost.costUsd.toFixed(4)}\n  ${workflowUiUrl(config, workflowId)}`);
+      console.log(formatEnding(workflowId, outcome, finished));
+      console.log(`  ${workflowUiUrl(config, workflowId)}`);
     }
-    if (outcome.state !== 'completed' || outcome.papers.some((p) => p.state !== 'completed'))
-      process.exitCode = 1;
+    process.exitCode = endingExitCode(outcome, finished);
   });
 
 program
   .command('review <pdf>')
   .description('review any paper PDF: an ensemble of NeurIPS-style reviews and a meta-review')
-  .option('--reviewers <n>', 'reviews in the ensemble', toInt, 5)
-  .option('--reflections <n>', 'reflection rounds per review', toInt, 5)
+  .option('--reviewers <n>', 'reviews in the ensemble', parseWholeNumber, 5)
+  .option('--reflections <n>', 'reflection rounds per review', parseWholeNumber, 5)
   .option('--threshold <score>', 'mean overall score needed for Accept', Number, 6)
   .option('--no-local-workers', 'use deployed workers instead of running one in this process')
   .option('--json', 'machine-readable output')
@@ -205,7 +183,13 @@ program.parseAsync(process.argv).catch((err: unknown) => {
       'unreachable',
     );
   }
-  const message = error instanceof Error ? error.message : String(error);
+  // A failed workflow's own message is its cause's (e.g. every problem of a template), not the SDK's summary.
+  const message =
+    error instanceof WorkflowFailedError
+      ? failureMessage(error)
+      : error instanceof Error
+        ? error.message
+        : String(error);
   const code = error instanceof CliError ? error.exitCode : EXIT.error;
   if (process.argv.includes('--json'))
     console.log(JSON.stringify({ error: message, code: error instanceof CliError ? error.code : 'error' }));

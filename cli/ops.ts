@@ -5,7 +5,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Argument, Command, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, Option } from 'commander';
 import type { Client } from '@temporalio/client';
 import { loadProcessConfig, type Config } from '../lib/config';
 import { ArtifactNotFoundError } from '../lib/errors';
@@ -25,7 +25,14 @@ import {
   steerText,
 } from '../contracts';
 import { formatList, formatStatus, usd } from './format';
-import { parseKeyword, parseNonNegative, parsePositive, parseWorkflowId } from './arguments';
+import {
+  parseCount,
+  parseDecision,
+  parseKeyword,
+  parseNonNegative,
+  parsePositive,
+  parseWorkflowId,
+} from './arguments';
 import { artifactKeys, pickLogLabel } from './artifacts';
 import { withClient } from './client';
 import { CliError, EXIT, failureMessage } from './errors';
@@ -42,20 +49,6 @@ import { statusReport } from './status-report';
 
 const print = (json: boolean | undefined, value: unknown, text: () => string) =>
   console.log(json ? JSON.stringify(value, null, 2) : text());
-
-function parseCount(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new InvalidArgumentError(`expected a whole number ≥ 1, got "${value}"`);
-  return n;
-}
-
-function parseDecision(value: string): 'Accept' | 'Reject' {
-  const v = value.toLowerCase();
-  if (v === 'accept') return 'Accept';
-  if (v === 'reject') return 'Reject';
-  throw new InvalidArgumentError(`expected Accept or Reject, got "${value}"`);
-}
 
 function idArg(description: string): Argument {
   return new Argument('<id>', description).argParser(parseWorkflowId);
@@ -306,7 +299,7 @@ export function registerOpsCommands(program: Command): void {
     .command('get')
     .description("download a paper's PDF and artifacts (or print presigned URLs with --urls)")
     .addArgument(idArg('paper or campaign id'))
-    .option('--out <dir>', 'folder to download into (a subfolder per workflow)', '.data/papers')
+    .option('--out <dir>', 'folder to download into (a subfolder per workflow)', 'out')
     .option('--urls', 'print presigned URLs instead of downloading')
     .option('--expires <seconds>', 'lifetime of presigned URLs', parseCount, 24 * 3600)
     .option('--only <label>', 'only artifacts whose label contains this, e.g. pdf or run_2')

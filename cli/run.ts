@@ -3,10 +3,9 @@
  * --local-workers the main and GPU workers run inside this process, so the whole pipeline
  * works on a machine where no worker is deployed (the README's main job does this).
  */
-import { WorkflowIdReusePolicy } from '@temporalio/client';
+import { type Client, WorkflowIdReusePolicy } from '@temporalio/client';
 import type { QueryDefinition } from '@temporalio/common';
 import type { Config } from '../lib/config';
-import { S3ArtifactStore } from '../lib/store';
 import { connectClient, installRuntimeLogger, workflowUiUrl } from '../lib/temporal';
 import {
   type CampaignSettings,
@@ -18,6 +17,7 @@ import {
 } from '../contracts';
 import type { campaignWorkflow, CampaignInput, CampaignOutcome } from '../workflows';
 import { withLocalWorkers } from '../workers/create-worker';
+import { describeStoredTemplate, storeTemplateForRun } from './template';
 import {
   ChangedLines,
   LiveBlock,
@@ -43,8 +43,11 @@ export interface RunOptions {
   json?: boolean;
 }
 
-/** The campaign settings for the options: AI Scientist defaults, or the quick profile. */
-export function campaignSettings(o: RunOptions): CampaignSettings {
+/**
+ * The campaign settings for the options: AI Scientist defaults, or the quick profile; the review
+ * decision threshold (and the benchmark run it came from) from the config's review settings.
+ */
+export function campaignSettings(o: RunOptions, review?: Config['review']): CampaignSettings {
   const base = o.quick ? QUICK_CAMPAIGN_SETTINGS : DEFAULT_CAMPAIGN_SETTINGS;
   return {
     ...base,
@@ -56,6 +59,8 @@ export function campaignSettings(o: RunOptions): CampaignSettings {
       ...(o.runs !== undefined ? { maxRuns: o.runs } : {}),
       ...(o.budgetUsd !== undefined ? { budgetUsd: o.budgetUsd } : {}),
       fast: o.fast ?? base.paper.fast,
+      ...(review ? { decisionThreshold: review.threshold } : {}),
+      ...(review?.thresholdSource ? { decisionThresholdSource: review.thresholdSource } : {}),
     },
   };
 }
@@ -74,19 +79,29 @@ function slug(s: string): string {
     .slice(0, 40);
 }
 
-export async function runCampaign(
+/**
+ * Starts the campaign; with --follow or --local-workers waits for its outcome, and then runs
+ * `finish` while the workers (local ones too) can still answer the papers' queries.
+ */
+export async function runCampaign<T = undefined>(
   config: Config,
   o: RunOptions,
-): Promise<{ workflowId: string; outcome?: CampaignOutcome }> {
+  finish?: (client: Client, outcome: CampaignOutcome) => Promise<T>,
+): Promise<{ workflowId: string; outcome?: CampaignOutcome; finished?: T }> {
   installRuntimeLogger('WARN');
+  // Validated and stored before anything starts: an invalid template costs nothing.
+  const stored = await storeTemplateForRun(config, o.template);
+  if (!o.json) console.log(describeStoredTemplate(stored));
+  const template = stored.info.name;
   const client = await connectClient(config);
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
-  const workflowId = `campaign-${o.template}-${slug(o.name ?? stamp)}`;
+  const workflowId = `campaign-${template}-${slug(o.name ?? stamp)}`;
   const models = modelsLabel(config);
   const input: CampaignInput = {
-    template: o.template,
+    template,
+    templateKey: stored.templateKey,
     gpuTaskQueue: config.temporal.gpuTaskQueue,
-    settings: campaignSettings(o),
+    settings: campaignSettings(o, config.review),
     models,
   };
   try {
@@ -95,11 +110,11 @@ export async function runCampaign(
       taskQueue: config.temporal.taskQueue,
       args: [input],
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      staticSummary: `Campaign on template ${o.template}`,
+      staticSummary: `Campaign on template ${template}`,
       staticDetails: `Models: ${models}. Ideas ${input.settings.ideas}, papers ${input.settings.papers}, budget $${input.settings.budgetUsd}.`,
       typedSearchAttributes: [
         { key: SA.kind, value: 'campaign' },
-        { key: SA.template, value: o.template },
+        { key: SA.template, value: template },
         { key: SA.campaign, value: workflowId },
         { key: SA.models, value: models },
         { key: SA.stage, value: 'ideation' },
@@ -108,13 +123,12 @@ export async function runCampaign(
     if (!o.json) console.log(`started ${workflowId}\n  ${workflowUiUrl(config, workflowId)}`);
     if (!o.follow && !o.localWorkers) return { workflowId };
     const follow = o.follow ? followProgress(client, workflowId, Boolean(o.json)) : undefined;
-    const outcome = await withLocalWorkers(config, o.localWorkers ? ['main', 'gpu'] : [], async () => {
-      const result = await handle.result();
+    return await withLocalWorkers(config, o.localWorkers ? ['main', 'gpu'] : [], async () => {
+      const outcome = await handle.result();
       // The last look at the papers, while the workers (local ones too) still answer queries.
       await follow?.stop();
-      return result;
+      return { workflowId, outcome, finished: await finish?.(client, outcome) };
     });
-    return { workflowId, outcome };
   } finally {
     await client.connection.close();
   }
@@ -203,10 +217,4 @@ export function followProgress(
       await Promise.race([tick(), new Promise((r) => setTimeout(r, 3000).unref())]);
     },
   };
-}
-
-/** Where the main job's PDF lands on disk, plus its review, for people reading the terminal. */
-export async function downloadPdf(config: Config, pdfKey: string, file: string): Promise<void> {
-  const { writeFile } = await import('node:fs/promises');
-  await writeFile(file, await S3ArtifactStore.fromConfig(config).get(pdfKey));
 }

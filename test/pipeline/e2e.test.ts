@@ -4,7 +4,12 @@
  * server. Ideas → novelty → real training runs in the sandbox → plots → LaTeX → a real PDF
  * → reviews. The results section's numbers are checked against the runs' final_info.json.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { ProviderRequest } from '../../activities/llm/types';
+import { savePaperFiles, type SavedPaper } from '../../cli/paper-files';
+import { collectEnding, endingExitCode, formatEnding, type RunEnding } from '../../cli/run-ending';
 import { realDeps } from '../../workers/create-worker';
 import { DEFAULT_CAMPAIGN_SETTINGS, DEFAULT_PAPER_SETTINGS } from '../../contracts';
 import type { CampaignInput, CampaignOutcome } from '../../workflows';
@@ -138,6 +143,9 @@ describe('end to end: a campaign on grokking, scripted LLM, real services', () =
     const t0 = Date.now();
     let outcome: CampaignOutcome;
     let paperHistory: { historyLength: number; historySize?: number } | undefined;
+    let ending: RunEnding | undefined;
+    let unattended: SavedPaper | undefined;
+    const outDir = mkdtempSync(path.join(os.tmpdir(), 'ds-e2e-out-'));
     try {
       const input: CampaignInput = {
         template: 'grokking',
@@ -161,15 +169,26 @@ describe('end to end: a campaign on grokking, scripted LLM, real services', () =
           },
         },
       };
-      outcome = (await workers.run(() =>
-        workers.client.workflow.execute('campaignWorkflow', {
+      outcome = await workers.run(async () => {
+        const result = (await workers.client.workflow.execute('campaignWorkflow', {
           workflowId,
           taskQueue: config.temporal.taskQueue,
           args: [input],
-        }),
-      )) as CampaignOutcome;
+        })) as CampaignOutcome;
+        // What `scientist run` does at the end, while the workers still answer queries.
+        ending = await collectEnding(workers.client, config, workflowId, result, outDir);
+        return result;
+      });
       const paperId = outcome.papers[0]?.paperId;
       if (paperId) paperHistory = await workers.client.workflow.getHandle(paperId).describe();
+      // With no worker left to answer the `artifacts` query, the figures are found in the store.
+      if (outcome.papers[0])
+        unattended = await savePaperFiles(
+          workers.client,
+          config,
+          outcome.papers[0],
+          path.join(outDir, 'no-worker'),
+        );
     } finally {
       await workers.close();
     }
@@ -204,6 +223,29 @@ describe('end to end: a campaign on grokking, scripted LLM, real services', () =
     // Reviews: two reviewers after reflection (overall 6 each), calibrated on threshold 6.
     expect(paper.review).toMatchObject({ overall: 6, decision: 'Accept' });
     expect(scholar.requests.length).toBeGreaterThan(0);
+
+    // The run's ending: the PDF and its figures saved locally, pages, and time per stage.
+    const saved = ending.papers[0]!;
+    expect(readFileSync(saved.files.pdf!).equals(pdf)).toBe(true);
+    expect(saved.files.pdf).toBe(path.join(outDir, paper.paperId, 'paper.pdf'));
+    expect(saved.files.pages).toBeGreaterThanOrEqual(1);
+    expect(saved.files.figures.length).toBeGreaterThan(0);
+    for (const f of saved.files.figures)
+      expect(
+        readFileSync(path.join(outDir, paper.paperId, 'figures', f))
+          .subarray(1, 4)
+          .toString(),
+      ).toBe('PNG');
+    expect(saved.times.map((t) => t.stage)).toEqual(
+      expect.arrayContaining(['baseline', 'experiments', 'plots', 'writeup', 'compile', 'review']),
+    );
+    expect(saved.times.every((t) => t.ms >= 0)).toBe(true);
+    expect(ending.campaignTimes.map((t) => t.stage)).toEqual(expect.arrayContaining(['ideation', 'papers']));
+    const printed = formatEnding(workflowId, outcome, ending);
+    expect(printed).toContain(`${saved.files.pages} page`);
+    expect(unattended?.figures).toEqual(saved.files.figures);
+    expect(endingExitCode(outcome, ending)).toBe(0);
+    rmSync(outDir, { recursive: true, force: true });
 
     // The paper's history stays small: keys, not content.
     const desc = paperHistory!;
