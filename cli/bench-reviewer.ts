@@ -20,7 +20,7 @@ import {
   resolveBenchDir,
   type MissingReviews,
 } from '../activities/review-bench';
-import { loadProcessConfig } from '../lib/config';
+import { envFilePath, loadProcessConfig } from '../lib/config';
 import { InvalidInputError } from '../lib/errors';
 
 export interface BenchMetricsOptions {
@@ -160,5 +160,20 @@ export function registerBenchReviewerCommands(program: Command): void {
             `report and figures: scientist get ${workflowId}`,
         );
       if (outcome.state !== 'completed' || outcome.failed.length) process.exitCode = 1;
+    });
+
+  bench
+    .command('apply-threshold <workflowId>')
+    .description(
+      "write a finished benchmark run's fitted threshold into the review settings (the env file: SCIENTIST_REVIEW_THRESHOLD and its source); papers record both with their decision",
+    )
+    .option('--json', 'machine-readable output')
+    .action(async (workflowId: string, opts: { json?: boolean }) => {
+      const { applyFittedThreshold } = await import('./bench-run');
+      const r = await applyFittedThreshold(loadProcessConfig(), workflowId, envFilePath(process.env));
+      if (opts.json) return console.log(JSON.stringify(r, null, 2));
+      console.log(
+        `wrote SCIENTIST_REVIEW_THRESHOLD=${r.threshold} and SCIENTIST_REVIEW_THRESHOLD_SOURCE=${r.source} to ${r.envFile}; campaigns started from now on use it`,
+      );
     });
 }

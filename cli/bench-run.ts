@@ -2,7 +2,10 @@
  * `scientist bench-reviewer run`: chooses the papers, stores what the run reads, starts the
  * reviewerBenchmark workflow and (with --follow) shows its progress until it ends. With
  * --local-workers a main worker runs in this process (reviewing with --model, if given).
+ * `apply-threshold` writes a finished run's fitted threshold into the review settings.
  */
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { WorkflowIdReusePolicy } from '@temporalio/client';
 import { prepareBenchRun, resolveBenchDir } from '../activities/review-bench';
 import { parseModelRef } from '../activities/llm/roles';
@@ -14,7 +17,8 @@ import {
   type ReviewerBenchmarkInput,
   SA,
 } from '../contracts';
-import type { Config } from '../lib/config';
+import { withEnvFileValues, type Config } from '../lib/config';
+import { InvalidInputError } from '../lib/errors';
 import { S3ArtifactStore } from '../lib/store';
 import { connectClient, installRuntimeLogger, workflowUiUrl } from '../lib/temporal';
 import type { ReviewerBenchmarkOutcome, reviewerBenchmarkWorkflow } from '../workflows';
@@ -172,4 +176,44 @@ export function followBenchmark(
       await Promise.race([tick(), new Promise((r) => setTimeout(r, 3000).unref())]);
     },
   };
+}
+
+/**
+ * Writes a finished benchmark run's fitted threshold into the review settings: the env file gets
+ * SCIENTIST_REVIEW_THRESHOLD and SCIENTIST_REVIEW_THRESHOLD_SOURCE (the run's id), which every
+ * campaign started afterwards passes to its papers; a paper's review outcome records both.
+ */
+export async function applyFittedThreshold(
+  config: Config,
+  workflowId: string,
+  envFile: string,
+): Promise<{ threshold: number; source: string; envFile: string }> {
+  installRuntimeLogger('WARN');
+  const client = await connectClient(config);
+  let outcome: ReviewerBenchmarkOutcome;
+  try {
+    const handle = client.workflow.getHandle<typeof reviewerBenchmarkWorkflow>(workflowId);
+    const desc = await handle.describe();
+    if (desc.type !== 'reviewerBenchmarkWorkflow')
+      throw new InvalidInputError(`${workflowId} is a ${desc.type}, not a reviewer benchmark run`);
+    if (desc.status.name !== 'COMPLETED')
+      throw new InvalidInputError(
+        `${workflowId} has not completed (it is ${desc.status.name.toLowerCase()})`,
+      );
+    outcome = await handle.result();
+  } finally {
+    await client.connection.close();
+  }
+  const threshold = outcome.report?.fittedThreshold;
+  if (outcome.state !== 'completed' || threshold === undefined || !Number.isFinite(threshold))
+    throw new InvalidInputError(`${workflowId} ended ${outcome.state} without a fitted threshold`);
+  const text = existsSync(envFile) ? await readFile(envFile, 'utf8') : '';
+  await writeFile(
+    envFile,
+    withEnvFileValues(text, {
+      SCIENTIST_REVIEW_THRESHOLD: String(threshold),
+      SCIENTIST_REVIEW_THRESHOLD_SOURCE: workflowId,
+    }),
+  );
+  return { threshold, source: workflowId, envFile };
 }

@@ -18,6 +18,8 @@ export interface PaperSettings {
   reviewReflections: number;
   /** Overall score at or above which the calibrated decision is Accept. */
   decisionThreshold: number;
+  /** Where `decisionThreshold` came from (the benchmark run it was fitted on); unset: the default. */
+  decisionThresholdSource?: string;
   /** Revise once from the review, recompile, re-review. */
   improve: boolean;
   /** Templates' fast mode (SCIENTIST_FAST=1): whole runs in well under a minute on a CPU. */

@@ -394,6 +394,15 @@ export const SETTINGS = {
     default: '1',
     doc: 'CPU threads of the local model. Keep it below the free cores: llama.cpp threads spin, and an oversubscribed machine runs 20× slower.',
   },
+  SCIENTIST_REVIEW_THRESHOLD: {
+    schema: z.coerce.number().min(1).max(10),
+    default: '6',
+    doc: 'Mean Overall score (1-10) at or above which the calibrated review decision is Accept; `scientist bench-reviewer apply-threshold` writes a fitted one.',
+  },
+  SCIENTIST_REVIEW_THRESHOLD_SOURCE: {
+    schema: z.string().max(200).optional(),
+    doc: 'Where SCIENTIST_REVIEW_THRESHOLD came from (the benchmark run it was fitted on); papers record it with their decision.',
+  },
   SCIENTIST_LOG_LEVEL: {
     schema: z.enum(['debug', 'info', 'warn', 'error']),
     default: 'info',
@@ -475,6 +484,8 @@ export interface Config {
     repairRounds: number;
     local: { modelPath: string; contextTokens: number; threads: number };
   };
+  /** The review decision: its threshold on the mean Overall score, and where that came from. */
+  review: { threshold: number; thresholdSource?: string };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -635,8 +646,37 @@ function toConfig(v: Values): Config {
         threads: v.SCIENTIST_LLM_LOCAL_THREADS,
       },
     },
+    review: {
+      threshold: v.SCIENTIST_REVIEW_THRESHOLD,
+      thresholdSource: v.SCIENTIST_REVIEW_THRESHOLD_SOURCE || undefined,
+    },
     logLevel: v.SCIENTIST_LOG_LEVEL,
   };
+}
+
+/**
+ * The env file's text with `values` set: a line of each name is replaced in place, a missing one
+ * is appended; everything else (comments, other settings) is kept. Each value is checked against
+ * its setting first, so a bad value never reaches the file.
+ */
+export function withEnvFileValues(text: string, values: Partial<Record<SettingName, string>>): string {
+  const problems: string[] = [];
+  for (const [name, value] of Object.entries(values) as [SettingName, string][]) {
+    const spec: SettingSpec = SETTINGS[name];
+    if (spec.secret) problems.push(`${name} is a secret: set it in the environment, not in the env file`);
+    else if (/[\r\n]/.test(value)) problems.push(`${name}: a value is one line`);
+    else if (!spec.schema.safeParse(value).success)
+      problems.push(`${name}=${JSON.stringify(value)}: ${spec.doc}`);
+  }
+  if (problems.length) throw new ConfigError(`cannot write the env file:\n  ${problems.join('\n  ')}`);
+  const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
+  for (const [name, value] of Object.entries(values)) {
+    const line = `${name}=${value}`;
+    const i = lines.findIndex((l) => new RegExp(`^\\s*(?:export\\s+)?${name}\\s*=`).test(l));
+    if (i >= 0) lines[i] = line;
+    else lines.push(line);
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 /** The env file's path: SCIENTIST_ENV_FILE, else `scientist.env` in the project root. */

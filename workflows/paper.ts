@@ -78,6 +78,9 @@ export interface PaperOutcome {
     decision: 'Accept' | 'Reject';
     scores: Record<string, number>;
     metaKey: string;
+    /** The threshold the decision was calibrated on, and where it came from (a benchmark run). */
+    threshold?: number;
+    thresholdSource?: string;
   };
   cost: Spend;
   costByStage: Record<string, Spend>;
@@ -95,6 +98,8 @@ export type { Degradation };
  */
 const TEMPLATE_PLOTS = 'template-plots-fallback';
 const DEGRADATIONS = 'paper-degradations';
+/** REVIEW_THRESHOLD: the review outcome records the decision threshold and where it came from. */
+const REVIEW_THRESHOLD = 'review-threshold-recorded';
 
 export { paperStatusQuery };
 
@@ -606,6 +611,18 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
       { key: SA.score, value: meta.overall },
       { key: SA.decision, value: meta.decision },
     ]);
-    return { overall: meta.overall, decision: meta.decision, scores: meta.scores, metaKey: meta.metaKey };
+    const threshold = patched(REVIEW_THRESHOLD)
+      ? {
+          threshold: s.decisionThreshold,
+          ...(s.decisionThresholdSource ? { thresholdSource: s.decisionThresholdSource } : {}),
+        }
+      : {};
+    return {
+      overall: meta.overall,
+      decision: meta.decision,
+      scores: meta.scores,
+      metaKey: meta.metaKey,
+      ...threshold,
+    };
   }
 }
