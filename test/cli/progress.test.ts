@@ -5,15 +5,9 @@
  */
 import { followProgress } from '../../cli/run';
 import { ChangedLines, ESC, LiveBlock, renderBlock, type FollowState } from '../../cli/progress';
-import {
-  type CampaignStatus,
-  DEFAULT_CAMPAIGN_SETTINGS,
-  DEFAULT_PAPER_SETTINGS,
-  type PaperStatus,
-  SA,
-} from '../../contracts';
-import type { CampaignInput } from '../../workflows';
+import { type CampaignStatus, DEFAULT_PAPER_SETTINGS, type PaperStatus, SA } from '../../contracts';
 import { suiteConfig, uniqueId } from '../harness';
+import { oneIdeaCampaign } from '../harness/campaign';
 import { gatedStubWorkers, waitFor } from './helpers';
 
 /** A stream that records what was written, as a terminal (or not) of a given width. */
@@ -151,19 +145,11 @@ describe('run --follow on a real campaign', () => {
     const campaignId = uniqueId('follow');
     const paperId = `paper-${campaignId}-alpha`;
     try {
-      const input: CampaignInput = {
-        template: 'grokking',
-        gpuTaskQueue: config.temporal.gpuTaskQueue,
-        settings: {
-          ...DEFAULT_CAMPAIGN_SETTINGS,
-          ideas: 1,
-          ideaReflections: 1,
-          noveltyRounds: 2,
-          papers: 1,
-          parallelism: 1,
-          paper: { ...DEFAULT_PAPER_SETTINGS, maxRuns: 3, citationRounds: 1, reviewers: 1, fast: true },
-        },
-      };
+      const input = oneIdeaCampaign(
+        config,
+        { ...DEFAULT_PAPER_SETTINGS, maxRuns: 3, citationRounds: 1, reviewers: 1, fast: true },
+        { parallelism: 1 },
+      );
       const handle = await workers.client.workflow.start('campaignWorkflow', {
         workflowId: campaignId,
         taskQueue: config.temporal.taskQueue,

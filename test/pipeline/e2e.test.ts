@@ -11,9 +11,10 @@ import type { ProviderRequest } from '../../activities/llm/types';
 import { savePaperFiles, type SavedPaper } from '../../cli/paper-files';
 import { collectEnding, endingExitCode, formatEnding, type RunEnding } from '../../cli/run-ending';
 import { realDeps } from '../../workers/create-worker';
-import { DEFAULT_CAMPAIGN_SETTINGS, DEFAULT_PAPER_SETTINGS } from '../../contracts';
-import type { CampaignInput, CampaignOutcome } from '../../workflows';
+import { DEFAULT_PAPER_SETTINGS } from '../../contracts';
+import type { CampaignOutcome } from '../../workflows';
 import { startTestWorkers, suiteConfig, suiteStore, uniqueId } from '../harness';
+import { oneIdeaCampaign, scholarSuiteConfig } from '../harness/campaign';
 import { FakeScholarServer } from '../literature/fake-scholar-server';
 import { ScriptedProvider } from '../llm/scripted-provider';
 import { editBlock, reviewForm } from '../harness/replies';
@@ -127,12 +128,7 @@ describe('end to end: a campaign on grokking, scripted LLM, real services', () =
 
   beforeAll(async () => {
     await scholar.start();
-    config = suiteConfig('e2e', {
-      SCIENTIST_S2_BASE_URL: scholar.s2BaseUrl,
-      SCIENTIST_OPENALEX_BASE_URL: scholar.openAlexBaseUrl,
-      SCIENTIST_S2_REQUESTS_PER_S: '100',
-      SCIENTIST_GPU_COUNT: '0',
-    });
+    config = scholarSuiteConfig('e2e', scholar);
   });
   afterAll(async () => scholar.close());
 
@@ -147,28 +143,21 @@ describe('end to end: a campaign on grokking, scripted LLM, real services', () =
     let unattended: SavedPaper | undefined;
     const outDir = mkdtempSync(path.join(os.tmpdir(), 'ds-e2e-out-'));
     try {
-      const input: CampaignInput = {
-        template: 'grokking',
-        gpuTaskQueue: config.temporal.gpuTaskQueue,
-        settings: {
-          ...DEFAULT_CAMPAIGN_SETTINGS,
-          ideas: 1,
-          ideaReflections: 1,
-          noveltyRounds: 3,
-          papers: 1,
-          paper: {
-            ...DEFAULT_PAPER_SETTINGS,
-            maxRuns: 2,
-            maxRunAttempts: 2,
-            maxPlotAttempts: 2,
-            citationRounds: 2,
-            compileRounds: 3,
-            reviewers: 2,
-            reviewReflections: 1,
-            fast: true,
-          },
+      const input = oneIdeaCampaign(
+        config,
+        {
+          ...DEFAULT_PAPER_SETTINGS,
+          maxRuns: 2,
+          maxRunAttempts: 2,
+          maxPlotAttempts: 2,
+          citationRounds: 2,
+          compileRounds: 3,
+          reviewers: 2,
+          reviewReflections: 1,
+          fast: true,
         },
-      };
+        { noveltyRounds: 3 },
+      );
       outcome = await workers.run(async () => {
         const result = (await workers.client.workflow.execute('campaignWorkflow', {
           workflowId,
@@ -225,6 +214,7 @@ describe('end to end: a campaign on grokking, scripted LLM, real services', () =
     expect(scholar.requests.length).toBeGreaterThan(0);
 
     // The run's ending: the PDF and its figures saved locally, pages, and time per stage.
+    if (!ending) throw new Error('the ending was not collected');
     const saved = ending.papers[0]!;
     expect(readFileSync(saved.files.pdf!).equals(pdf)).toBe(true);
     expect(saved.files.pdf).toBe(path.join(outDir, paper.paperId, 'paper.pdf'));

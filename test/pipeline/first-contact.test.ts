@@ -16,15 +16,15 @@ import { formatNumber } from '../../activities/writeup';
 import type { Draft } from '../../activities/writeup';
 import {
   campaignStatusQuery,
-  DEFAULT_CAMPAIGN_SETTINGS,
   DEFAULT_PAPER_SETTINGS,
   paperStatusQuery,
   type PaperSettings,
 } from '../../contracts';
 import { keys } from '../../lib/store';
 import { realDeps } from '../../workers/create-worker';
-import type { CampaignInput, campaignWorkflow } from '../../workflows';
+import type { campaignWorkflow } from '../../workflows';
 import { startTestWorkers, suiteConfig, suiteStore, uniqueId } from '../harness';
+import { oneIdeaCampaign, scholarSuiteConfig } from '../harness/campaign';
 import { PLANTED } from '../harness/planted';
 import { editBlock, reviewForm } from '../harness/replies';
 import { FakeScholarServer } from '../literature/fake-scholar-server';
@@ -107,12 +107,7 @@ describe('first contact: a weak model still ends with a paper worth opening', ()
 
   beforeAll(async () => {
     await scholar.start();
-    config = suiteConfig('first-contact', {
-      SCIENTIST_S2_BASE_URL: scholar.s2BaseUrl,
-      SCIENTIST_OPENALEX_BASE_URL: scholar.openAlexBaseUrl,
-      SCIENTIST_S2_REQUESTS_PER_S: '100',
-      SCIENTIST_GPU_COUNT: '0',
-    });
+    config = scholarSuiteConfig('first-contact', scholar);
   });
   afterAll(async () => scholar.close());
 
@@ -121,18 +116,7 @@ describe('first contact: a weak model still ends with a paper worth opening', ()
     const workflowId = `campaign-grokking-${uniqueId(label)}`;
     const t0 = Date.now();
     try {
-      const input: CampaignInput = {
-        template: 'grokking',
-        gpuTaskQueue: config.temporal.gpuTaskQueue,
-        settings: {
-          ...DEFAULT_CAMPAIGN_SETTINGS,
-          ideas: 1,
-          ideaReflections: 1,
-          noveltyRounds: 2,
-          papers: 1,
-          paper: PAPER,
-        },
-      };
+      const input = oneIdeaCampaign(config, PAPER);
       // One run of the workers: a worker that has shut down does not start again (the query replays on it).
       const { outcome, details, campaignStatus, paperStatus } = await workers.run(async () => {
         const done = await workers.client.workflow.execute<typeof campaignWorkflow>('campaignWorkflow', {
