@@ -92,7 +92,7 @@ export function createLlmClient({ config, log, provider }: LlmClientDeps): LlmCl
       temperature: req.temperature ?? base.temperature,
       stop: req.stop ?? base.stop,
     };
-    const p = pool.get(ref.provider);
+    const p = pool.get(ref);
     const fit = await fitToWindow(p, {
       system: req.system,
       parts: req.context ?? [],

@@ -5,6 +5,7 @@
 import { LLM_PARAMS_SCHEMA, type Config } from '../../lib/config';
 import { ConfigError } from '../../lib/errors';
 import { createAnthropicProvider } from './providers/anthropic';
+import { localModelPath } from './local-models';
 import { createLocalProvider } from './providers/local';
 import { createOpenAiProvider } from './providers/openai';
 import {
@@ -75,9 +76,12 @@ export function roleTable(config: Config): RoleTable {
   };
 }
 
-/** Provider instances by name, created on first use (the local model loads only if a role needs it). */
+/**
+ * Provider instances, created on first use (a local model loads only if a role needs it): one per
+ * hosted provider, one per local model file (roles may run on different local models).
+ */
 export class ProviderPool {
-  private readonly made = new Map<ProviderName, LlmProvider>();
+  private readonly made = new Map<string, LlmProvider>();
 
   constructor(
     private readonly config: Config,
@@ -85,9 +89,12 @@ export class ProviderPool {
     private readonly override?: LlmProvider,
   ) {}
 
-  get(name: ProviderName): LlmProvider {
+  get(ref: ModelRef): LlmProvider {
     if (this.override) return this.override;
-    let p = this.made.get(name);
+    const name: ProviderName = ref.provider;
+    const modelPath = name === 'local' ? localModelPath(this.config, ref.model) : '';
+    const key = name === 'local' ? `local:${modelPath}` : name;
+    let p = this.made.get(key);
     if (!p) {
       const { llm } = this.config;
       p =
@@ -104,8 +111,8 @@ export class ProviderPool {
                 baseUrl: llm.anthropic.baseUrl,
                 timeoutMs: llm.timeoutMs,
               })
-            : createLocalProvider(llm.local);
-      this.made.set(name, p);
+            : createLocalProvider({ ...llm.local, modelPath });
+      this.made.set(key, p);
     }
     return p;
   }

@@ -8,8 +8,37 @@ import { parentPort } from 'node:worker_threads';
 
 const { getLlama, LlamaChatSession } = await import('node-llama-cpp');
 
-let llama, model, context, sequence;
+let llama, model, context;
 const grammars = new Map();
+// Several sequences in one context, each keeping the evaluated tokens of its last call: a call
+// goes to the sequence whose last prompt shares the longest start with its own (the same system
+// text and template code), so only what differs is evaluated again; otherwise to the one used
+// least recently. Each sequence costs its own window of KV cache.
+const SEQUENCES = 4;
+const MIN_SHARED_CHARS = 64;
+let slots = [];
+let clock = 0;
+function sharedPrefix(a, b) {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  return i;
+}
+function pickSlot(text) {
+  let best;
+  let bestShared = MIN_SHARED_CHARS - 1;
+  for (const slot of slots) {
+    const shared = sharedPrefix(text, slot.lastText);
+    if (shared > bestShared) {
+      best = slot;
+      bestShared = shared;
+    }
+  }
+  best ??= slots.reduce((a, b) => (b.usedAt < a.usedAt ? b : a));
+  best.usedAt = ++clock;
+  best.lastText = text;
+  return best.sequence;
+}
 const aborts = new Map();
 
 // node-llama-cpp turns a subset of JSON Schema into a GBNF grammar; keys outside it are dropped.
@@ -69,9 +98,10 @@ const MIN_REPLY_TOKENS = 32;
 async function generate(id, req) {
   const controller = new AbortController();
   aborts.set(id, controller);
+  const systemText = req.context ? `${req.system}\n\n${req.context}` : req.system;
+  const sequence = pickSlot([systemText, ...req.messages.map((m) => m.content)].join('\n'));
   const session = new LlamaChatSession({ contextSequence: sequence, autoDisposeSequence: false });
   try {
-    const systemText = req.context ? `${req.system}\n\n${req.context}` : req.system;
     const history = [{ type: 'system', text: systemText }];
     const turns = req.messages.slice(0, -1);
     for (const m of turns)
@@ -141,8 +171,13 @@ parentPort.on('message', async (msg) => {
       context = await model.createContext({
         contextSize: Math.min(msg.contextTokens, model.trainContextSize),
         threads: msg.threads,
+        sequences: SEQUENCES,
       });
-      sequence = context.getSequence();
+      slots = Array.from({ length: SEQUENCES }, () => ({
+        sequence: context.getSequence(),
+        lastText: '',
+        usedAt: 0,
+      }));
       parentPort.postMessage({
         type: 'ready',
         loadMs: Date.now() - t0,

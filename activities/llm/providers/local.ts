@@ -1,12 +1,14 @@
 /**
  * The offline default: a small GGUF model run in process by node-llama-cpp (in a worker
  * thread, see local-engine.mjs), with JSON-schema-constrained decoding so even a 135M model
- * returns schema-valid JSON. One model per process; calls take turns on its one context.
+ * returns schema-valid JSON. One provider per model file; its calls take turns, each on the
+ * context sequence that already holds the longest start of its prompt (see local-engine.mjs).
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ConfigError, LlmContextLengthError, LlmUnavailableError } from '../../../lib/errors';
+import { localModelHint } from '../local-models';
 import type { LlmProvider, LlmUsage, ProviderCallOptions, ProviderRequest, ProviderResult } from '../types';
 
 export interface LocalProviderOptions {
@@ -43,7 +45,7 @@ export function createLocalProvider(options: LocalProviderOptions): LocalProvide
     if (!existsSync(options.modelPath)) {
       return Promise.reject(
         new ConfigError(
-          `local model file not found: ${options.modelPath} — run infra/setup.sh (installs SmolLM2) or set SCIENTIST_LLM_LOCAL_MODEL`,
+          `local model file not found: ${options.modelPath} — ${localModelHint(options.modelPath)}`,
         ),
       );
     }
