@@ -13,7 +13,14 @@ export type SandboxOutcome =
   'ok' | 'failed' | 'timeout' | 'oom' | 'pids' | 'disk' | 'output-cap' | 'network' | 'stalled' | 'cancelled';
 
 /** A place one experiment can run: a GPU id, or the CPU when the host has none. */
-export type GpuSlot = { kind: 'gpu'; deviceId: string } | { kind: 'cpu' };
+export type GpuSlot =
+  | {
+      kind: 'gpu';
+      deviceId: string;
+      /** The GPU's CUDA compute capability (e.g. "9.0", from nvidia-smi); absent when unknown. */
+      capability?: string;
+    }
+  | { kind: 'cpu' };
 
 /** Relative path → content-addressed artifact key: a workspace's files. */
 export type WorkspaceManifest = Record<string, string>;

@@ -12,7 +12,11 @@ import type {
   SandboxOutcome,
   WithWorkspaceKey,
 } from './experiments';
+import type { IntegritySummary } from './integrity';
 import type { Spend } from './spend';
+
+/** How the coding model wrote an edit that applied (activities/coder). */
+export type EditFormat = 'search-replace' | 'whole-file';
 
 /** A research idea as it travels through history: small; the full text is at `key`. */
 export interface IdeaSummary {
@@ -55,11 +59,26 @@ export interface ExperimentRunResult {
 
 export interface MainPorts {
   // ---- campaign
-  /** Stores the template's files as a workspace; the idea archive starts with its seed ideas. */
-  loadTemplate(input: {
+  /**
+   * Stores the template's files as a workspace (or takes the one the CLI stored, `templateKey`);
+   * the idea archive starts with its seed ideas.
+   */
+  loadTemplate(input: { campaignId: string; template: string; templateKey?: string }): Promise<{
+    templateKey: string;
+    seedIdeas: number;
+    archiveKey: string;
+    /** What the template lacks that a run can do without (e.g. no fast mode). */
+    warnings?: string[];
+  }>;
+  /**
+   * The campaign's preflight, before any model call: validates the stored template and compiles
+   * its LaTeX skeleton. Throws (non-retryable) with every problem, or TeX's own errors.
+   */
+  preflightTemplate(input: {
     campaignId: string;
     template: string;
-  }): Promise<{ templateKey: string; seedIdeas: number; archiveKey: string }>;
+    templateKey: string;
+  }): Promise<{ pageCount: number; warnings: string[] }>;
   /** The template's seed ideas, stored as ideas: the fallback when the model produced none. */
   seedIdeas(input: { campaignId: string; templateKey: string }): Promise<IdeaSummary[]>;
   generateIdea(input: {
@@ -109,7 +128,13 @@ export interface MainPorts {
     feedback?: string;
     steering: string[];
   }): Promise<
-    LlmStep & { status: 'edited' | 'done' | 'edit-failed'; workspace: WorkspaceKey; feedback?: string }
+    LlmStep & {
+      status: 'edited' | 'done' | 'edit-failed';
+      workspace: WorkspaceKey;
+      feedback?: string;
+      /** How an applied edit was written: search/replace blocks, or the whole file in a code fence. */
+      format?: EditFormat;
+    }
   >;
   recordRun(input: {
     paperId: string;
@@ -124,7 +149,14 @@ export interface MainPorts {
     workspace: WorkspaceKey;
     runNames: string[];
     feedback?: string;
-  }): Promise<LlmStep & { workspace: WorkspaceKey; status: 'edited' | 'edit-failed'; feedback?: string }>;
+  }): Promise<
+    LlmStep & {
+      workspace: WorkspaceKey;
+      status: 'edited' | 'edit-failed';
+      feedback?: string;
+      format?: EditFormat;
+    }
+  >;
   runPlot(input: {
     paperId: string;
     attempt: number;
@@ -195,6 +227,28 @@ export interface MainPorts {
     workspace: WorkspaceKey;
     metaKey: string;
   }): Promise<LlmStep & { draftKey: string }>;
+  /**
+   * The claim check on the compiled paper's text against its records (activities/integrity):
+   * writes integrity.json and a draft that carries the report page (`draftKey`, to compile).
+   */
+  checkIntegrity(input: {
+    paperId: string;
+    round: number;
+    draftKey: string;
+    textKey: string;
+    workspace: WorkspaceKey;
+    idea: IdeaSummary;
+    /** The paper's settings: their numbers count as configuration. */
+    settings: Record<string, number | boolean | string>;
+    fixRound: boolean;
+  }): Promise<{ summary: IntegritySummary; draftKey: string }>;
+  /** One round for the writing model to correct or remove what the check flagged (edit blocks on the document). */
+  fixClaims(input: {
+    paperId: string;
+    draftKey: string;
+    workspace: WorkspaceKey;
+    reportKey: string;
+  }): Promise<LlmStep & { draftKey: string; changed: boolean }>;
 }
 
 /** The GPU queue's experiment activities (activities/experiments), workspaces passed by key. */

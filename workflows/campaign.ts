@@ -4,6 +4,8 @@
  * chosen ones as child paper workflows, a few at a time, and collect their outcomes.
  */
 import {
+  ActivityFailure,
+  ApplicationFailure,
   condition,
   continueAsNew,
   patched,
@@ -23,6 +25,9 @@ import {
   type CampaignSettings,
   type CampaignStatus,
   campaignStatusQuery,
+  type ExperimentFailureDetails,
+  gpuActivityOptions,
+  type GpuPorts,
   type IdeaSummary,
   Ledger,
   MAIN_ACTIVITY_OPTIONS,
@@ -47,8 +52,17 @@ import { paperWorkflow, type PaperOutcome } from './paper';
  */
 export const DRAIN_BEFORE_CONTINUE_AS_NEW = 'campaign-drain-before-continue-as-new';
 
+/**
+ * Patch: before the first model call, the template's preflight (its LaTeX skeleton compiles and
+ * its baseline runs, cached for the papers); a broken template ends the campaign at $0.
+ */
+export const TEMPLATE_PREFLIGHT = 'campaign-template-preflight';
+
 export interface CampaignInput {
+  /** The template's name (a folder of templates/, or the last part of the path the CLI was given). */
   template: string;
+  /** The template as the CLI stored it (content-addressed workspace); unset: the worker reads templates/<template>. */
+  templateKey?: string;
   gpuTaskQueue: string;
   settings: CampaignSettings;
   /** The model configuration, e.g. `default=openai:gpt-4o review=anthropic:…` (a search attribute). */
@@ -84,7 +98,8 @@ export interface CampaignOutcome {
   papers: PaperOutcome[];
   cost: Spend;
   costByStage: Record<string, Spend>;
-  state: 'completed' | 'over-budget' | 'no-ideas' | 'cancelled';
+  /** `preflight-failed`: the template did not validate, compile or run its baseline; nothing was spent. */
+  state: 'completed' | 'over-budget' | 'no-ideas' | 'cancelled' | 'preflight-failed';
   reason?: string;
 }
 
@@ -224,6 +239,9 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignOu
   const publish = () => board.publish();
   /** Every activity starts here: the step is shown and the operator's gate is passed. */
   const call = activityCaller<MainPorts>(MAIN_ACTIVITY_OPTIONS, (step) => board.before(step));
+  const callGpu = activityCaller<GpuPorts>(gpuActivityOptions(input.gpuTaskQueue), (step) =>
+    board.before(step),
+  );
   const enter = (stage: CampaignStatus['stage'], step = 'start') => board.enter(stage, step);
   const finish = (state: CampaignOutcome['state'], reason?: string): CampaignOutcome => {
     status.stage = 'done';
@@ -257,12 +275,21 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignOu
     let templateKey = carried?.templateKey;
     if (!templateKey || !ranked) {
       enter('ideation');
-      const loaded = await call('load the template', 'loadTemplate', {
+      const preflighted = patched(TEMPLATE_PREFLIGHT);
+      const load = call('load the template', 'loadTemplate', {
         campaignId,
         template: input.template,
+        ...(input.templateKey ? { templateKey: input.templateKey } : {}),
       });
+      // With the preflight, an invalid template is an outcome with its problems, not a failed workflow.
+      const loaded = preflighted ? await load.catch(templateProblem) : await load;
+      if (typeof loaded === 'string') return finish('preflight-failed', loaded);
       templateKey = loaded.templateKey;
       artifacts.template = templateKey;
+      if (preflighted) {
+        const problem = await preflight(templateKey);
+        if (problem) return finish('preflight-failed', problem);
+      }
       let ideas = await ideate(templateKey, loaded.archiveKey);
       if (ideas.length === 0) {
         // A weak model that produced no usable idea degrades to the template's own seed ideas.
@@ -394,6 +421,38 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignOu
   }
 
   // ------------------------------------------------------------------ stages
+
+  /**
+   * The template's LaTeX skeleton and baseline, before any model call. Returns the template's
+   * own error when it fails (the campaign ends with it), undefined when it passed.
+   */
+  async function preflight(templateKey: string): Promise<string | undefined> {
+    try {
+      await call('preflight: validate the template and compile its LaTeX skeleton', 'preflightTemplate', {
+        campaignId,
+        template: input.template,
+        templateKey,
+      });
+      const baseline = await callGpu('preflight: run the baseline (run_0)', 'runBaseline', {
+        templateName: input.template,
+        workspace: templateKey,
+        fast: s.paper.fast,
+      });
+      artifacts.baseline = baseline.finalInfoKey;
+      return undefined;
+    } catch (err) {
+      return templateProblem(err);
+    }
+  }
+
+  /** The template's own error from a failed preflight activity; anything else is rethrown. */
+  function templateProblem(err: unknown): string {
+    if (!(err instanceof ActivityFailure) || !(err.cause instanceof ApplicationFailure)) throw err;
+    const d = (err.cause.details?.[0] ?? {}) as Partial<ExperimentFailureDetails>;
+    return d.logKey
+      ? `the template's baseline failed (${d.outcome ?? 'failed'}; log ${d.logKey}): ${err.cause.message}`
+      : err.cause.message;
+  }
 
   async function ideate(tKey: string, initialArchiveKey: string): Promise<IdeaSummary[]> {
     let archiveKey = initialArchiveKey;

@@ -4,7 +4,8 @@
  * computed once per template code and fast flag, then served from the store).
  */
 import { Context } from '@temporalio/activity';
-import { classified } from '../../lib/errors';
+import { classified, InvalidInputError } from '../../lib/errors';
+import { SandboxError } from '../../sandbox';
 import type { ActivityDeps } from '../deps';
 import { workspaceManifest } from '../workspace';
 import type { WorkspaceManifest } from './workspace';
@@ -18,7 +19,7 @@ import type {
 } from '../../contracts';
 import { baselineHash, baselineRoot, cachedBaseline, saveBaseline } from './baseline';
 import { runExperimentOnce, type ExperimentHeartbeat } from './run-experiment';
-import { discoverGpuSlots, SlotPool } from './slots';
+import { discoverGpuSlots, needsGpuMessage, SlotPool } from './slots';
 import { reportProgress } from '../keepalive';
 
 export type {
@@ -39,7 +40,7 @@ export {
 } from './final-info';
 export { ProgressTracker, type Progress } from './progress';
 export { runExperimentOnce, type ExperimentEnv, type ExperimentHeartbeat } from './run-experiment';
-export { discoverGpuSlots, SlotPool } from './slots';
+export { discoverGpuSlots, needsGpuMessage, SlotPool } from './slots';
 export { checkManifest, workspaceHash, type WorkspaceManifest } from './workspace';
 
 export function createExperimentActivities(deps: ActivityDeps): GpuPorts {
@@ -51,7 +52,12 @@ export function createExperimentActivities(deps: ActivityDeps): GpuPorts {
   // One pool per worker: at most one experiment per GPU (CPU mode: one slot).
   const pool = new SlotPool(() => discoverGpuSlots(deps.config));
 
-  async function run(input: RunExperimentInput, keyRoot?: string): Promise<RunExperimentResult> {
+  /** `baseline`: the unmodified template runs; code that needs CUDA on a CPU slot is told so. */
+  async function run(
+    input: RunExperimentInput,
+    keyRoot?: string,
+    baseline = false,
+  ): Promise<RunExperimentResult> {
     const ctx = Context.current();
     const { slot, release } = await pool.acquire();
     try {
@@ -67,6 +73,21 @@ export function createExperimentActivities(deps: ActivityDeps): GpuPorts {
         },
         input,
       );
+    } catch (err) {
+      const gpu =
+        baseline && err instanceof SandboxError
+          ? needsGpuMessage(input.templateName, slot, err.message, deps.config.temporal.gpuTaskQueue)
+          : undefined;
+      if (!gpu) throw err;
+      const details = (err as SandboxError).details as Record<string, unknown> | undefined;
+      throw new InvalidInputError(gpu, {
+        cause: err,
+        // The message last: the paper's reason keeps the tail's end.
+        details: {
+          ...details,
+          stderrTail: `${(typeof details?.stderrTail === 'string' ? details.stderrTail : '').slice(-1500)}\n${gpu}`,
+        },
+      });
     } finally {
       release();
     }
@@ -113,6 +134,7 @@ export function createExperimentActivities(deps: ActivityDeps): GpuPorts {
             timeoutMs: input.timeoutMs,
           },
           baselineRoot(hash),
+          true,
         );
         await saveBaseline(deps.store, hash, result);
         return { ...result, cached: false, baselineHash: hash };

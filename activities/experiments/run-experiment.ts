@@ -37,6 +37,7 @@ import {
 import { boundedResult, ExperimentResultTooLargeError } from './result-bounds';
 import { ProgressTracker } from './progress';
 import { fetchWorkspace } from './workspace';
+import { fastModeOf, TEMPLATE_MANIFEST_FILE } from './template-manifest';
 
 /** What a training run heartbeats; the next attempt reads it back to resume. */
 export interface ExperimentHeartbeat {
@@ -120,17 +121,23 @@ export async function runExperimentOnce(
       });
     beat();
 
+    // The fast mode: SCIENTIST_FAST=1, plus what template.json's "fast" adds (arguments, settings).
+    const fast = fastModeOf(
+      input.fast
+        ? await readFile(path.join(dir, TEMPLATE_MANIFEST_FILE), 'utf8').catch(() => undefined)
+        : undefined,
+    );
     const gpu = env.slot.kind === 'gpu' ? env.slot.deviceId : null;
     const limits = sandboxLimits(config, input.timeoutMs ? { timeoutMs: input.timeoutMs } : {});
     const checkpointMaxBytes = config.sandbox.checkpointMaxMB * 1024 * 1024;
     const result = await sandbox.run({
       runId: `${root}-a${env.attempt}`.replace(/\//g, '-'),
       image: sandboxImage(config),
-      command: ['python3', 'experiment.py', '--out_dir', input.runName],
+      command: ['python3', 'experiment.py', '--out_dir', input.runName, ...fast.args],
       workDir: dir,
       env: {
         SCIENTIST_CHECKPOINT_EVERY: String(config.sandbox.checkpointEvery),
-        ...(input.fast ? { SCIENTIST_FAST: '1' } : {}),
+        ...(input.fast ? { ...fast.env, SCIENTIST_FAST: '1' } : {}),
       },
       limits,
       runtime: gpu ? 'runc' : config.sandbox.runtime,

@@ -4,24 +4,51 @@ import type { GpuSlot } from '../../contracts';
 import type { Config } from '../../lib/config';
 
 /**
- * The GPU worker's slots: SCIENTIST_GPU_COUNT if set, else the GPUs nvidia-smi lists. Zero GPUs
- * means CPU mode with one slot, for development.
+ * The GPU worker's slots: SCIENTIST_GPU_COUNT if set, else the GPUs nvidia-smi lists, each with
+ * its compute capability where nvidia-smi reports it. Zero GPUs means CPU mode with one slot,
+ * for development (a template that needs CUDA is told so: see needsGpuMessage).
  */
 export async function discoverGpuSlots(config: Config): Promise<GpuSlot[]> {
-  let count = config.gpu.count;
-  if (count === 'auto') {
-    try {
-      const { stdout } = await promisify(execFile)('nvidia-smi', [
-        '--query-gpu=index',
-        '--format=csv,noheader',
-      ]);
-      count = stdout.split('\n').filter((l) => l.trim() !== '').length;
-    } catch {
-      count = 0;
-    }
+  let listed: { index: string; capability?: string }[] = [];
+  try {
+    const { stdout } = await promisify(execFile)('nvidia-smi', [
+      '--query-gpu=index,compute_cap',
+      '--format=csv,noheader',
+    ]);
+    listed = stdout
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => {
+        const [index = '', cap = ''] = l.split(',').map((x) => x.trim());
+        return { index, ...(/^\d+\.\d+$/.test(cap) ? { capability: cap } : {}) };
+      });
+  } catch {
+    listed = [];
   }
+  const count = config.gpu.count === 'auto' ? listed.length : config.gpu.count;
   if (count === 0) return [{ kind: 'cpu' }];
-  return Array.from({ length: count }, (_, i) => ({ kind: 'gpu', deviceId: String(i) }));
+  return Array.from({ length: count }, (_, i) => {
+    const capability = listed[i]?.capability;
+    return { kind: 'gpu', deviceId: String(i), ...(capability ? { capability } : {}) };
+  });
+}
+
+/** What a CPU-only PyTorch says when code asks for CUDA (torch 1.13 and 2.x). */
+const NEEDS_CUDA =
+  /Torch not compiled with CUDA enabled|Found no NVIDIA driver|No CUDA GPUs are available|CUDA driver initialization failed|no kernel image is available for execution|libcuda\.so|NVIDIA driver on your system is too old/i;
+
+/**
+ * The message for a run that failed because its code needs CUDA while it ran on a CPU slot, or
+ * undefined when the failure was something else.
+ */
+export function needsGpuMessage(
+  template: string,
+  slot: GpuSlot,
+  output: string,
+  taskQueue: string,
+): string | undefined {
+  if (slot.kind !== 'cpu' || !NEEDS_CUDA.test(output)) return undefined;
+  return `template ${template} needs a GPU; no worker serving ${taskQueue} has one (its baseline ran on a CPU slot and failed asking for CUDA). Start a GPU worker on ${taskQueue}, or make the code fall back to the CPU (device = "cuda" if torch.cuda.is_available() else "cpu")`;
 }
 
 /**

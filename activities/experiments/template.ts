@@ -7,14 +7,17 @@
  *   seed_ideas.json      [{"Name", "Title", "Experiment", "Interestingness", "Feasibility", "Novelty"}]
  *   latex/template.tex   the paper skeleton, with a bibliography
  *   requirements.txt     optional: extra pip packages for a derived sandbox image
+ *   template.json        optional manifest: fast mode, editable files, data folders, metrics
+ *                        (./template-manifest.ts)
  *
  * Validation reads files only (no Python runs): a malformed template must fail before any
  * container starts, with one message that lists every problem so a user fixes them in one pass.
  */
-import { lstat, readdir, readFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidInputError } from '../../lib/errors';
 import { parseFinalInfo } from './final-info';
+import { parseTemplateManifest, TEMPLATE_MANIFEST_FILE, type TemplateManifest } from './template-manifest';
 
 export const REQUIRED_TEMPLATE_FILES = [
   'experiment.py',
@@ -46,7 +49,7 @@ export interface TemplatePrompt {
  * them still runs; it just cannot resume after a crash, report progress, or shrink for tests.
  */
 export interface TemplateConventions {
-  /** Reads SCIENTIST_FAST (a short run for development and tests). */
+  /** Has a fast mode: its code reads SCIENTIST_FAST, or template.json declares `fast`. */
   fastMode: boolean;
   /** Writes and resumes from <out_dir>/checkpoint.pt. */
   checkpoints: boolean;
@@ -66,6 +69,10 @@ export interface TemplateInfo {
   conventions: TemplateConventions;
   /** The `\bibliography{...}` database name(s) the LaTeX skeleton uses. */
   bibliography: string[];
+  /** template.json, when the template has one. */
+  manifest?: TemplateManifest;
+  /** What the template lacks that a run can do without (e.g. no fast mode), one line each. */
+  warnings: string[];
 }
 
 const SCORE_FIELDS = ['Interestingness', 'Feasibility', 'Novelty'] as const;
@@ -76,17 +83,20 @@ const TEXT_FIELDS = ['Name', 'Title', 'Experiment'] as const;
  * Throws InvalidInputError (non-retryable) naming every problem found.
  */
 export async function validateTemplate(dir: string): Promise<TemplateInfo> {
-  const abs = path.resolve(dir);
-  const name = path.basename(abs);
+  const given = path.resolve(dir);
+  const name = path.basename(given);
   const problems: string[] = [];
   const fail = () =>
     new InvalidInputError(
-      `template "${name}" (${abs}) is not valid:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+      `template "${name}" (${given}) is not valid:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
       { details: { template: name, problems } },
     );
 
-  const st = await lstat(abs).catch(() => null);
-  if (!st?.isDirectory()) {
+  // The folder itself may be a link (e.g. templates/x -> ~/work/x): it is the user's own choice,
+  // so it is followed once, here; links inside the template are never followed.
+  const abs = await realpath(given).catch(() => null);
+  const st = abs === null ? null : await stat(abs).catch(() => null);
+  if (abs === null || !st?.isDirectory()) {
     problems.push('the folder does not exist or is not a directory');
     throw fail();
   }
@@ -106,7 +116,13 @@ export async function validateTemplate(dir: string): Promise<TemplateInfo> {
   const prompt = text['prompt.json'] === undefined ? undefined : checkPrompt(text['prompt.json'], problems);
   const seedIdeas =
     text['seed_ideas.json'] === undefined ? [] : checkSeedIdeas(text['seed_ideas.json'], problems);
-  if (text['experiment.py'] !== undefined) checkExperiment(text['experiment.py'], problems);
+  // experiment.py and every module beside it: argparse often lives in a helper (config.py, args.py).
+  const modules = await loadTemplateFiles(abs);
+  const code = Object.entries(modules)
+    .filter(([rel]) => rel.endsWith('.py') && rel !== 'plot.py')
+    .map(([, body]) => body)
+    .join('\n');
+  if (text['experiment.py'] !== undefined) checkExperiment(code, problems);
   if (text['plot.py'] !== undefined && !/\S/.test(text['plot.py'])) problems.push('plot.py is empty');
   const bibliography =
     text['latex/template.tex'] === undefined
@@ -115,6 +131,10 @@ export async function validateTemplate(dir: string): Promise<TemplateInfo> {
 
   const reqText = await readRegularFile(path.join(abs, 'requirements.txt'));
   const requirements = reqText === null ? [] : checkRequirements(reqText, problems);
+
+  const manifestText = await readRegularFile(path.join(abs, TEMPLATE_MANIFEST_FILE));
+  const manifest = manifestText === null ? undefined : parseTemplateManifest(manifestText, problems);
+  if (manifest) await checkData(abs, manifest, problems);
 
   for (const run of await finalInfosIn(abs)) {
     try {
@@ -125,7 +145,12 @@ export async function validateTemplate(dir: string): Promise<TemplateInfo> {
   }
 
   if (problems.length || !prompt) throw fail();
-  const code = text['experiment.py'] ?? '';
+  const fastMode = code.includes('SCIENTIST_FAST') || manifest?.fast !== undefined;
+  const warnings = fastMode
+    ? []
+    : [
+        `template "${name}": fast mode does not apply (its code does not read SCIENTIST_FAST and it has no ${TEMPLATE_MANIFEST_FILE} "fast" entry); its runs use the template's own defaults`,
+      ];
   return {
     name,
     dir: abs,
@@ -133,12 +158,33 @@ export async function validateTemplate(dir: string): Promise<TemplateInfo> {
     seedIdeas,
     requirements,
     bibliography,
+    ...(manifest ? { manifest } : {}),
+    warnings,
     conventions: {
-      fastMode: code.includes('SCIENTIST_FAST'),
+      fastMode,
       checkpoints: code.includes('checkpoint.pt'),
       progress: code.includes('SCIENTIST_PROGRESS'),
     },
   };
+}
+
+/**
+ * The manifest's data folders: a shipped one must be a folder; one that is to be prepared
+ * (`prepare`) and is missing or empty is reported with where the prepared data should go.
+ */
+async function checkData(dir: string, manifest: TemplateManifest, problems: string[]): Promise<void> {
+  for (const d of manifest.data ?? []) {
+    const where = path.join(dir, ...d.path.split('/'));
+    const st = await lstat(where).catch(() => null);
+    const entries = st?.isDirectory() ? await readdir(where) : [];
+    if (st && !st.isDirectory()) problems.push(`${TEMPLATE_MANIFEST_FILE}: data "${d.path}" is not a folder`);
+    else if (entries.length === 0)
+      problems.push(
+        d.prepare
+          ? `data "${d.path}" must be downloaded or prepared first (${d.prepare}); put the prepared files in ${where}`
+          : `${TEMPLATE_MANIFEST_FILE}: data folder "${d.path}" is missing or empty (expected at ${where})`,
+      );
+  }
 }
 
 function parseJson(text: string, file: string, problems: string[]): unknown {
@@ -203,15 +249,19 @@ function checkSeedIdeas(text: string, problems: string[]): SeedIdea[] {
   return json as SeedIdea[];
 }
 
+/** `code`: experiment.py and the template's other modules (plot.py aside), joined. */
 function checkExperiment(code: string, problems: string[]): void {
-  // The runner passes --out_dir run_N; argparse must declare it (quoted, as add_argument does).
+  // The runner passes --out_dir run_N; argparse must declare it (quoted, as add_argument does),
+  // in experiment.py or in a module it imports.
   if (!/["']--out_dir["']/.test(code)) {
     problems.push(
-      'experiment.py must accept --out_dir (e.g. parser.add_argument("--out_dir", type=str, default="run_0"))',
+      'experiment.py must accept --out_dir (e.g. parser.add_argument("--out_dir", type=str, default="run_0")); no module of the template declares it',
     );
   }
   if (!code.includes('final_info.json')) {
-    problems.push('experiment.py must write <out_dir>/final_info.json (no "final_info.json" in its code)');
+    problems.push(
+      'experiment.py must write <out_dir>/final_info.json (no "final_info.json" in the code of any module)',
+    );
   }
 }
 

@@ -3,7 +3,6 @@
  * gate.ts), reflect on it, archive it unless it near-duplicates an earlier one. One model call
  * per activity; everything large in the store.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { classified, InvalidInputError } from '../../lib/errors';
@@ -11,8 +10,8 @@ import { PROJECT_ROOT } from '../../lib/paths';
 import { keys, type ArtifactStore } from '../../lib/store';
 import type { IdeaSummary, MainPorts } from '../../contracts';
 import type { Ask } from '../research/ask';
-import { validateTemplate } from '../experiments/template';
-import { loadWorkspace, saveWorkspace } from '../workspace';
+import { storeTemplate, validateStoredTemplate } from '../experiments/template-source';
+import { loadWorkspace } from '../workspace';
 import { ideaProblem, templateVocabulary } from './gate';
 import { mostSimilar } from './similarity';
 
@@ -49,8 +48,6 @@ export interface TemplateText {
   seeds: Idea[];
 }
 
-const MAX_TEMPLATE_FILE_BYTES = 2 * 1024 * 1024;
-
 export interface IdeationDeps {
   store: ArtifactStore;
   ask: Ask;
@@ -58,19 +55,6 @@ export interface IdeationDeps {
   templatesDir?: string;
   /** Similarity (0..1) at or above which an idea is a near-duplicate. */
   duplicateThreshold?: number;
-}
-
-async function readTree(root: string, rel = ''): Promise<Record<string, Buffer>> {
-  const out: Record<string, Buffer> = {};
-  for (const entry of await readdir(path.join(root, rel), { withFileTypes: true })) {
-    const child = rel ? `${rel}/${entry.name}` : entry.name;
-    if (entry.name.startsWith('.') || entry.name === '__pycache__' || /^run_\d+$/.test(entry.name)) continue;
-    if (entry.isDirectory()) Object.assign(out, await readTree(root, child));
-    else if ((await stat(path.join(root, child))).size <= MAX_TEMPLATE_FILE_BYTES) {
-      out[child] = await readFile(path.join(root, child));
-    }
-  }
-  return out;
 }
 
 export async function templateText(store: ArtifactStore, templateKey: string): Promise<TemplateText> {
@@ -137,20 +121,31 @@ export function createIdeationActivities(deps: IdeationDeps) {
       });
     },
 
-    async loadTemplate({ campaignId, template }) {
+    async loadTemplate({ campaignId, template, templateKey: stored }) {
       return classified(async () => {
-        if (!/^[A-Za-z0-9_-]+$/.test(template)) throw new InvalidInputError(`bad template name: ${template}`);
-        const dir = path.join(templatesDir, template);
-        // A malformed template fails here, once, with every problem listed (non-retryable).
-        await validateTemplate(dir);
-        const files = await readTree(dir);
-        const templateKey = await saveWorkspace(store, files);
+        if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(template))
+          throw new InvalidInputError(`bad template name: ${template}`);
+        // The CLI stores a template named by path itself (the worker cannot see the user's disk);
+        // a template named by name is read from templates/ here. Either way a malformed one
+        // fails here, once, with every problem listed (non-retryable).
+        let templateKey: string;
+        let warnings: string[];
+        if (stored) {
+          if (!(await store.exists(stored)))
+            throw new InvalidInputError(`template "${template}" is not in the store at ${stored}`);
+          templateKey = stored;
+          warnings = (await validateStoredTemplate(store, stored, template)).warnings;
+        } else {
+          const saved = await storeTemplate(store, path.join(templatesDir, template));
+          templateKey = saved.templateKey;
+          warnings = saved.info.warnings;
+        }
         const { seeds } = await templateText(store, templateKey);
         // The archive starts with the seed ideas: new ideas must differ from them too.
         const archiveKey = (
           await store.putContent(keys.campaign(campaignId, 'archive'), JSON.stringify(seeds))
         ).key;
-        return { templateKey, seedIdeas: seeds.length, archiveKey };
+        return { templateKey, seedIdeas: seeds.length, archiveKey, ...(warnings.length ? { warnings } : {}) };
       });
     },
 

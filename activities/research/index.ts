@@ -5,6 +5,7 @@
 import type { MainPorts } from '../../contracts';
 import { createCoderActivities } from '../coder';
 import type { ActivityDeps } from '../deps';
+import { createPreflightActivities } from '../experiments/preflight';
 import { createIdeationActivities } from '../ideation';
 import { createNoveltyActivities } from '../novelty';
 import { createPlotActivities } from '../plots';
@@ -24,6 +25,7 @@ export function createResearchActivities(deps: ActivityDeps & { ask: Ask }): Mai
     ...createWriteupActivities(deps),
     ...createPaperTexActivities(deps),
     ...createReviewActivities(deps),
+    ...createPreflightActivities(deps),
     async prepareWorkspace({ templateKey }) {
       // The template's files are already a content-addressed workspace: the paper starts from it.
       return Promise.resolve({ workspace: templateKey });

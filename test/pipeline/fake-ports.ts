@@ -51,6 +51,10 @@ export function fakePorts(script: FakeScript = {}) {
         archiveKey: 'archive/0.json',
       };
     },
+    async preflightTemplate(i) {
+      record('preflightTemplate', i);
+      return { pageCount: 1, warnings: [] };
+    },
     async seedIdeas(i) {
       record('seedIdeas', i);
       return [
