@@ -26,6 +26,7 @@ export { LLM_ROLES, type LlmRole } from './llm';
 export * from './messages';
 export type {
   Degradation,
+  EditFormat,
   ExperimentRunResult,
   GpuPorts,
   IdeaSummary,

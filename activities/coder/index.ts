@@ -6,28 +6,56 @@
  */
 import { classified } from '../../lib/errors';
 import { keys, type ArtifactStore } from '../../lib/store';
-import { type MainPorts, NO_SPEND } from '../../contracts';
+import { type EditFormat, type MainPorts, NO_SPEND } from '../../contracts';
 import type { Ask } from '../research/ask';
 import { resultsTable } from '../writeup/results';
 import { loadWorkspace, updateWorkspace, type WorkspaceFiles } from '../workspace';
-import { applyEdits, describeFailures, EditFormatError, parseEditBlocks } from './edit-engine';
+import {
+  applyEdits,
+  describeFailures,
+  type EditBlock,
+  EditFormatError,
+  parseEditBlocks,
+} from './edit-engine';
+import { acceptWholeFile } from './whole-file';
 
 export { applyEdits, describeFailures, parseEditBlocks, EditFormatError } from './edit-engine';
+export { acceptWholeFile, findWholeFile, lostContract, pythonSyntaxError } from './whole-file';
 
 const EXPERIMENT_EDITABLE = (p: string) => p === 'experiment.py' || p === 'notes.txt';
 const PLOT_EDITABLE = (p: string) => p === 'plot.py';
 const ALL_COMPLETED = 'ALL_COMPLETED';
 
-const EDIT_FORMAT = `Make every change as one or more search/replace blocks, each preceded by the file name:
+/**
+ * The edit format, shown before the task with one concrete, filled-in block: small models copy
+ * an abstract template's placeholders ("exact lines copied from the current file") or reprint
+ * the file, but follow a real example (offline measurement: Qwen2.5-Coder-1.5B 0/4 → 4/4 edits
+ * that applied). It is the same text on every call, so it sits in the system prompt, part of
+ * the prefix the model's state is reused for.
+ */
+export function editFormat(file: string, example: { what: string; search: string; replace: string }): string {
+  return `Make every change as a search/replace block: the file name on its own line, then the lines to find, then the new lines. For example, ${example.what}:
 
-experiment.py
+${file}
 <<<<<<< SEARCH
-exact lines copied from the current file
+${example.search}
 =======
-the new lines
+${example.replace}
 >>>>>>> REPLACE
 
-The SEARCH part must match the file exactly (copy it); include enough lines to be unique.`;
+Copy the SEARCH lines exactly from the current ${file} (a few lines, enough to be unique); put only the changed lines and their neighbours in a block, never the whole file. Use one block per place you change.`;
+}
+
+const EDIT_FORMAT = editFormat('experiment.py', {
+  what: 'to lower the learning rate and add weight decay in experiment.py',
+  search: '    learning_rate = 1e-3\n    weight_decay = 0.0',
+  replace: '    learning_rate = 3e-4\n    weight_decay = 0.01',
+});
+const PLOT_FORMAT = editFormat('plot.py', {
+  what: 'to plot a second run under its own legend label in plot.py',
+  search: 'labels = {\n    "run_0": "Baseline",\n}',
+  replace: 'labels = {\n    "run_0": "Baseline",\n    "run_1": "Lower learning rate",\n}',
+});
 
 /** The results of earlier runs, as the model sees them: one line per run, in run order. */
 export function runResults(files: WorkspaceFiles): string {
@@ -44,32 +72,57 @@ export interface CoderDeps {
   ask: Ask;
 }
 
-/** Applies a reply's blocks to the workspace; the outcome the workflow needs, never a throw for bad edits. */
-async function applyReply(
+type Applied =
+  { status: 'edited'; workspace: string; format: EditFormat } | { status: 'edit-failed'; feedback: string };
+
+/**
+ * Applies a reply to the workspace: its search/replace blocks, or, when it has none, the whole
+ * file in one code fence if that is unambiguous, parses and keeps the template's contract (see
+ * whole-file.ts). The outcome the workflow needs, never a throw for a bad edit.
+ */
+export async function applyReply(
   store: ArtifactStore,
   workspace: string,
   files: WorkspaceFiles,
   reply: string,
   editable: (p: string) => boolean,
-): Promise<{ status: 'edited'; workspace: string } | { status: 'edit-failed'; feedback: string }> {
-  let blocks;
+  format: string,
+): Promise<Applied> {
+  let blocks: EditBlock[];
+  let blockProblem: string;
   try {
     blocks = parseEditBlocks(reply);
+    blockProblem = 'Your reply contained no edit blocks.';
   } catch (err) {
-    if (err instanceof EditFormatError)
-      return {
-        status: 'edit-failed',
-        feedback: `Your edit blocks were malformed: ${err.message}\n\n${EDIT_FORMAT}`,
-      };
-    throw err;
+    if (!(err instanceof EditFormatError)) throw err;
+    blocks = [];
+    blockProblem = `Your edit blocks were malformed: ${err.message}`;
   }
-  if (blocks.length === 0)
-    return { status: 'edit-failed', feedback: `Your reply contained no edit blocks.\n\n${EDIT_FORMAT}` };
   const text = Object.fromEntries(Object.entries(files).map(([p, b]) => [p, b.toString('utf8')]));
+  if (blocks.length === 0) {
+    const candidates = Object.keys(text)
+      .filter((p) => editable(p) && p.endsWith('.py'))
+      .map((p) => ({ path: p, text: text[p]! }));
+    const whole = await acceptWholeFile(reply, candidates);
+    if (whole.ok)
+      return {
+        status: 'edited',
+        workspace: await updateWorkspace(store, workspace, { [whole.path]: whole.text }),
+        format: 'whole-file',
+      };
+    return {
+      status: 'edit-failed',
+      feedback: `${blockProblem} (Not a whole-file edit either: ${whole.reason}.)\n\n${format}`,
+    };
+  }
   const result = applyEdits(text, blocks, editable);
   if (!result.ok) return { status: 'edit-failed', feedback: describeFailures(result.failures) };
   const changes = Object.fromEntries(result.changed.map((p) => [p, result.files[p]!]));
-  return { status: 'edited', workspace: await updateWorkspace(store, workspace, changes) };
+  return {
+    status: 'edited',
+    workspace: await updateWorkspace(store, workspace, changes),
+    format: 'search-replace',
+  };
 }
 
 export function createCoderActivities({
@@ -89,8 +142,9 @@ export function createCoderActivities({
         const res = await ask({
           role: 'coding',
           transcriptKey,
-          system:
-            'You are an expert ML research engineer. You change experiment code precisely and minimally.',
+          // Stable first (the model's state is reused across calls that share a prefix): the
+          // system text with the edit format, then the template code, then what changes.
+          system: `You are an expert ML research engineer. You change experiment code precisely and minimally.\n\n${EDIT_FORMAT}`,
           context: [
             { name: 'experiment.py', text: files['experiment.py']?.toString() ?? '', priority: 3 },
             { name: 'notes.txt', text: files['notes.txt']?.toString() ?? '', priority: 1 },
@@ -100,7 +154,7 @@ export function createCoderActivities({
             intro,
             `The run will be: python experiment.py --out_dir=run_${run}. Do not add command-line arguments; change defaults in the code instead. Keep writing final_info.json in the same format.`,
             feedback ? `Your previous attempt failed:\n${feedback}` : '',
-            EDIT_FORMAT + steeringText(steering),
+            `Reply with the search/replace block(s) for experiment.py, as in the example.${steeringText(steering)}`,
           ]
             .filter(Boolean)
             .join('\n\n'),
@@ -108,9 +162,15 @@ export function createCoderActivities({
         if (res.text.includes(ALL_COMPLETED) && !res.text.includes('<<<<<<< SEARCH')) {
           return { status: 'done', workspace, spend: res.spend, transcriptKey };
         }
-        const applied = await applyReply(store, workspace, files, res.text, EXPERIMENT_EDITABLE);
+        const applied = await applyReply(store, workspace, files, res.text, EXPERIMENT_EDITABLE, EDIT_FORMAT);
         return applied.status === 'edited'
-          ? { status: 'edited', workspace: applied.workspace, spend: res.spend, transcriptKey }
+          ? {
+              status: 'edited',
+              workspace: applied.workspace,
+              format: applied.format,
+              spend: res.spend,
+              transcriptKey,
+            }
           : { status: 'edit-failed', workspace, feedback: applied.feedback, spend: res.spend, transcriptKey };
       });
     },
@@ -161,7 +221,7 @@ export function createCoderActivities({
         const res = await ask({
           role: 'coding',
           transcriptKey,
-          system: 'You are an expert ML research engineer who makes clear, honest figures.',
+          system: `You are an expert ML research engineer who makes clear, honest figures.\n\n${PLOT_FORMAT}`,
           context: [
             { name: 'plot.py', text: files['plot.py']?.toString() ?? '', priority: 2 },
             { name: 'notes.txt', text: files['notes.txt']?.toString() ?? '', priority: 1 },
@@ -169,14 +229,20 @@ export function createCoderActivities({
           prompt: [
             `The runs with results: ${runNames.join(', ')}. Edit plot.py so that its \`labels\` dictionary names exactly these runs and it writes the figures the paper needs (PNG files in the current folder). It runs as: python plot.py.`,
             feedback ? `Your previous attempt failed:\n${feedback}` : '',
-            EDIT_FORMAT.replace(/experiment\.py/g, 'plot.py'),
+            'Reply with the search/replace block(s) for plot.py, as in the example.',
           ]
             .filter(Boolean)
             .join('\n\n'),
         });
-        const applied = await applyReply(store, workspace, files, res.text, PLOT_EDITABLE);
+        const applied = await applyReply(store, workspace, files, res.text, PLOT_EDITABLE, PLOT_FORMAT);
         return applied.status === 'edited'
-          ? { status: 'edited', workspace: applied.workspace, spend: res.spend, transcriptKey }
+          ? {
+              status: 'edited',
+              workspace: applied.workspace,
+              format: applied.format,
+              spend: res.spend,
+              transcriptKey,
+            }
           : { status: 'edit-failed', workspace, feedback: applied.feedback, spend: res.spend, transcriptKey };
       });
     },
