@@ -11,6 +11,8 @@ const BENCHES: { name: string; load: () => Promise<Bench> }[] = [
   { name: 'dispatch', load: () => import('./dispatch') },
   { name: 'gpu-slots', load: () => import('./gpu-slots') },
   { name: 'crash', load: () => import('./crash') },
+  { name: 'models', load: () => import('./models') },
+  { name: 'cluster', load: () => import('./cluster') },
 ];
 
 async function run(argv: string[]): Promise<void> {
