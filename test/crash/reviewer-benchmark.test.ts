@@ -6,18 +6,21 @@
  * model; a new one takes over. Every paper's every step is answered once (only the killed request
  * is asked again), no finished paper is reviewed twice, the cost is what the server billed, and
  * the report, the ROC curve and the histograms are artifacts `scientist get` finds. A second run
- * with the same configuration reviews nothing: it finds every paper in the store.
+ * with the same configuration reviews nothing: it finds every paper in the store. `apply-threshold`
+ * then writes the run's fitted threshold and its id into an env file the config reads.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { readHumanRatings, resolveBenchDir } from '../../activities/review-bench';
 import { artifactKeys } from '../../cli/artifacts';
-import { runBenchmark, type BenchRunOptions } from '../../cli/bench-run';
+import { applyFittedThreshold, runBenchmark, type BenchRunOptions } from '../../cli/bench-run';
 import type { Out } from '../../cli/progress';
 import { artifactsQuery } from '../../contracts';
 import { PriceTable } from '../../activities/llm/prices';
+import { loadConfig, parseEnvFile } from '../../lib/config';
 import { createLogger } from '../../lib/log';
 import { connectClient } from '../../lib/temporal';
 import { uniqueId } from '../harness';
@@ -298,6 +301,22 @@ describe('reviewer benchmark run', () => {
       expect(again.outcome!.cost.calls).toBe(0);
       expect(calls.length).toBe(before);
       expect(again.outcome!.report!.balancedAccuracy).toBe(r.balancedAccuracy);
+
+      // ---- apply-threshold writes the run's fitted threshold and the run's id into the env file
+      const envFile = path.join(await mkdtemp(path.join(tmpdir(), 'bench-env-')), 'scientist.env');
+      await writeFile(envFile, 'SCIENTIST_LOG_LEVEL=warn\n');
+      const applied = await applyFittedThreshold(suite.config, workflowId, envFile);
+      expect(applied.threshold).toBe(r.fittedThreshold);
+      const written = parseEnvFile(await readFile(envFile, 'utf8'));
+      expect(written).toEqual({
+        SCIENTIST_LOG_LEVEL: 'warn',
+        SCIENTIST_REVIEW_THRESHOLD: String(r.fittedThreshold),
+        SCIENTIST_REVIEW_THRESHOLD_SOURCE: workflowId,
+      });
+      expect(loadConfig({}, written).review).toEqual({
+        threshold: r.fittedThreshold,
+        thresholdSource: workflowId,
+      });
 
       console.log(
         `crash/reviewer-benchmark: ${wallS.toFixed(0)} s wall for ${PAPERS} papers with a SIGKILL; ` +
