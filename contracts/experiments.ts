@@ -64,6 +64,49 @@ export interface RunExperimentResult {
   resumedFromStep: number | null;
   /** GPU device id, or null on CPU. */
   gpu: string | null;
+  /** The run's reproducibility manifest (measured, see RunManifest); also at `<runName>/reproducibility.json` in outputKeys. */
+  manifestKey?: string;
+}
+
+/**
+ * What a run ran on and with, measured by code on the worker and inside the image, never
+ * written by a model: the write-up's setup table and the claim check read it.
+ */
+export interface RunManifest {
+  runName: string;
+  device: {
+    kind: 'gpu' | 'cpu';
+    /** /proc/cpuinfo "model name" of the worker, and its logical core count. */
+    cpuModel: string;
+    cpuCores: number;
+    /** From nvidia-smi on a GPU worker; absent on CPU. */
+    gpu?: { name: string; memoryMiB: number; driver: string; cuda: string };
+  };
+  image: {
+    name: string;
+    /** The image id (sha256:…), and its registry digest where it has one. */
+    id: string;
+    digest?: string;
+    python: string;
+    torch: string;
+    numpy: string;
+    /** torch.version.cuda inside the image; null for a CPU-only build. */
+    torchCuda: string | null;
+  };
+  code: {
+    /** sha256 of experiment.py as it ran, and of all of the run's .py files (path-sorted). */
+    experimentSha256: string;
+    workspaceSha256: string;
+  };
+  /** Seeds final_info.json names (keys `seed`/`seeds` at any depth); empty when it names none. */
+  seeds: number[];
+  command: string[];
+  /** Wall time of the container, and device time: GPU-seconds on a GPU, core-seconds (CPU quota × wall) on a CPU. */
+  wallSeconds: number;
+  deviceSeconds: number;
+  /** Parameter count and training FLOPs where final_info.json reports them (`n_params`, `flops`…). */
+  params?: number;
+  flops?: number;
 }
 
 /** What a failure carries (ApplicationFailure details): enough for the coding model to fix the code. */

@@ -18,10 +18,12 @@ export type {
   MetricValue,
   RunExperimentInput,
   RunExperimentResult,
+  RunManifest,
   SandboxOutcome,
   WithWorkspaceKey,
   WorkspaceManifest,
 } from './experiments';
+export type { IntegritySummary, IntegrityVerdict } from './integrity';
 export { LLM_ROLES, type LlmRole } from './llm';
 export * from './messages';
 export type {

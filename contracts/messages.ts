@@ -15,6 +15,7 @@ export const PAPER_STAGES = [
   'plots',
   'writeup',
   'compile',
+  'integrity',
   'review',
   'improve',
   'done',
@@ -77,6 +78,15 @@ export interface PaperStatus {
   ideaTitle: string;
   /** Parts made in a lesser way than planned so far (a section typeset as plain text, the template's figures). */
   degraded?: { part: string; reason: string }[];
+  /** The integrity stage's counts once it has run (the report itself is the `integrity` artifact). */
+  integrity?: {
+    verdict: 'clean' | 'unsupported-claims';
+    numbers: number;
+    traced: number;
+    flags: number;
+    manifests: number;
+    unsupported: string[];
+  };
 }
 
 export interface CampaignStatus {

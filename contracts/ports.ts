@@ -12,6 +12,7 @@ import type {
   SandboxOutcome,
   WithWorkspaceKey,
 } from './experiments';
+import type { IntegritySummary } from './integrity';
 import type { Spend } from './spend';
 
 /** How the coding model wrote an edit that applied (activities/coder). */
@@ -226,6 +227,28 @@ export interface MainPorts {
     workspace: WorkspaceKey;
     metaKey: string;
   }): Promise<LlmStep & { draftKey: string }>;
+  /**
+   * The claim check on the compiled paper's text against its records (activities/integrity):
+   * writes integrity.json and a draft that carries the report page (`draftKey`, to compile).
+   */
+  checkIntegrity(input: {
+    paperId: string;
+    round: number;
+    draftKey: string;
+    textKey: string;
+    workspace: WorkspaceKey;
+    idea: IdeaSummary;
+    /** The paper's settings: their numbers count as configuration. */
+    settings: Record<string, number | boolean | string>;
+    fixRound: boolean;
+  }): Promise<{ summary: IntegritySummary; draftKey: string }>;
+  /** One round for the writing model to correct or remove what the check flagged (edit blocks on the document). */
+  fixClaims(input: {
+    paperId: string;
+    draftKey: string;
+    workspace: WorkspaceKey;
+    reportKey: string;
+  }): Promise<LlmStep & { draftKey: string; changed: boolean }>;
 }
 
 /** The GPU queue's experiment activities (activities/experiments), workspaces passed by key. */

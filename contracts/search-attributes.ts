@@ -12,6 +12,8 @@ export const SA = {
   models: defineSearchAttributeKey('ScientistModels', SearchAttributeType.KEYWORD),
   stage: defineSearchAttributeKey('ScientistStage', SearchAttributeType.KEYWORD),
   decision: defineSearchAttributeKey('ScientistDecision', SearchAttributeType.KEYWORD),
+  /** The integrity stage's verdict: `clean` or `unsupported-claims`. */
+  integrity: defineSearchAttributeKey('ScientistIntegrity', SearchAttributeType.KEYWORD),
   score: defineSearchAttributeKey('ScientistScore', SearchAttributeType.DOUBLE),
   costUsd: defineSearchAttributeKey('ScientistCostUsd', SearchAttributeType.DOUBLE),
 } as const;

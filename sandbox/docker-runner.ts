@@ -61,6 +61,17 @@ export class DockerSandboxRunner implements SandboxRunner {
     this.workRoot = options.workRoot ?? path.join(tmpdir(), 'durable-scientist-sandbox');
   }
 
+  async describeImage(image: string): Promise<{ id: string; digest?: string }> {
+    const info = (await this.engine(`inspect image ${image}`, () =>
+      this.docker.getImage(image).inspect(),
+    )) as {
+      Id: string;
+      RepoDigests?: string[];
+    };
+    const digest = info.RepoDigests?.[0]?.split('@')[1];
+    return { id: info.Id, ...(digest ? { digest } : {}) };
+  }
+
   async run(spec: SandboxRunSpec): Promise<SandboxResult> {
     for (const name of Object.keys(spec.env ?? {})) {
       if (SECRET_NAME.test(name))

@@ -94,6 +94,8 @@ export interface SandboxResult {
 
 export interface SandboxRunner {
   run(spec: SandboxRunSpec): Promise<SandboxResult>;
+  /** The image's id (sha256:…) and registry digest where it has one (reproducibility manifests). */
+  describeImage?(image: string): Promise<{ id: string; digest?: string }>;
   /** Removes sandbox containers and work areas that a crashed worker left behind; returns how many. */
   reapOrphans(): Promise<number>;
 }

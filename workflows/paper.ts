@@ -21,6 +21,7 @@ import {
   gpuActivityOptions,
   MAIN_ACTIVITY_OPTIONS,
   type IdeaSummary,
+  type IntegritySummary,
   Ledger,
   type MainPorts,
   PAPER_STAGES,
@@ -86,6 +87,8 @@ export interface PaperOutcome {
   costByStage: Record<string, Spend>;
   /** Parts made in a lesser way than planned (a section typeset as plain text, the template's figures), and why. */
   degraded?: Degradation[];
+  /** The integrity stage: numbers traced, unsupported statements left, the report's key. */
+  integrity?: IntegritySummary;
 }
 
 export type { Degradation };
@@ -100,6 +103,8 @@ const TEMPLATE_PLOTS = 'template-plots-fallback';
 const DEGRADATIONS = 'paper-degradations';
 /** REVIEW_THRESHOLD: the review outcome records the decision threshold and where it came from. */
 const REVIEW_THRESHOLD = 'review-threshold-recorded';
+/** INTEGRITY: after the compile, the claim check (one fix round), the report page, its verdict. */
+const INTEGRITY = 'paper-integrity';
 
 export { paperStatusQuery };
 
@@ -121,6 +126,7 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
   /** What degraded before the compile stage (the figures); the compile result adds the rest. */
   const degraded: Degradation[] = [];
   let compiledDegraded: Degradation[] = [];
+  let integrity: IntegritySummary | undefined;
   const artifacts: Record<string, string> = {};
   const status = {
     stage: 'baseline' as PaperStage,
@@ -147,6 +153,18 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
     steering: control.steering,
     ideaTitle: input.idea.title,
     ...(degraded.length + compiledDegraded.length ? { degraded: [...degraded, ...compiledDegraded] } : {}),
+    ...(integrity
+      ? {
+          integrity: {
+            verdict: integrity.verdict,
+            numbers: integrity.numbers,
+            traced: integrity.traced,
+            flags: integrity.flags,
+            manifests: integrity.manifests,
+            unsupported: integrity.unsupported,
+          },
+        }
+      : {}),
   });
   setHandler(paperStatusQuery, snapshot);
   setHandler(artifactsQuery, () => ({ keys: { ...artifacts } }));
@@ -178,6 +196,12 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
       ...(skip.size ? [`Skipping: ${[...skip].join(', ')}`] : []),
       ...(status.lastError ? [`Last error: ${status.lastError.slice(0, 200)}`] : []),
       ...[...degraded, ...compiledDegraded].map((d) => `Degraded: ${d.part} — ${d.reason.slice(0, 200)}`),
+      ...(integrity
+        ? [
+            `Integrity: **${integrity.verdict}** — ${integrity.traced}/${integrity.numbers} numbers traced, ${integrity.flags} flag(s), ${integrity.manifests} manifest(s)`,
+            ...integrity.unsupported.slice(0, 5).map((u) => `Unsupported: ${u}`),
+          ]
+        : []),
     ],
   });
   board.attach(control);
@@ -290,6 +314,16 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
       });
     }
 
+    // ---- integrity
+    if (patched(INTEGRITY)) {
+      if (!enter('integrity')) return overBudget();
+      const checked = await integrityStage(draftKey, compiled, workspace);
+      compiled = checked.compiled;
+      compiled.textKey = checked.compiled.textKey; // narrows it again for the review below
+      draftKey = checked.draftKey;
+      compiledDegraded = compiled.degraded;
+    }
+
     // ---- review
     if (!enter('review')) return overBudget();
     let review = skip.has('review') ? undefined : await reviewRound('initial', compiled.textKey);
@@ -318,6 +352,7 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
       draftKey,
       review,
       ...(degradedNow().length ? { degraded: degradedNow() } : {}),
+      ...(integrity ? { integrity } : {}),
       // The paper and its PDF stand; only its scores are missing.
       reason: review
         ? undefined
@@ -587,6 +622,71 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
     return last.pdfKey && last.textKey
       ? { ...last, draftKey: draft }
       : (best ?? { ...last, draftKey: draft });
+  }
+
+  /**
+   * The claim check on the compiled text; what it flags goes back to the writing model once,
+   * the fixed draft is compiled and checked again; then the report page is compiled in. A
+   * compile that makes no PDF keeps the paper as it was.
+   */
+  async function integrityStage<C extends { pdfKey?: string; textKey?: string; degraded: Degradation[] }>(
+    startDraft: string,
+    startCompiled: C,
+    ws: WorkspaceKey,
+  ) {
+    let draft = startDraft;
+    let compiled: C = startCompiled;
+    const compileOnce = async (step: string, round: number, d: string) => {
+      const res = await call(step, 'compilePaper', { paperId, round, draftKey: d, workspace: ws });
+      artifacts['compile/log'] = res.logKey;
+      return res.pdfKey && res.textKey ? res : undefined;
+    };
+    const check = (round: number, d: string, textKey: string, fixRound: boolean) =>
+      call(`integrity round ${round}: check claims`, 'checkIntegrity', {
+        paperId,
+        round,
+        draftKey: d,
+        textKey,
+        workspace: ws,
+        idea: input.idea,
+        settings: { ...s },
+        fixRound,
+      });
+    let checked = await check(1, draft, compiled.textKey!, false);
+    if (checked.summary.flags > 0) {
+      const fixed = await call('integrity: fix unsupported claims', 'fixClaims', {
+        paperId,
+        draftKey: draft,
+        workspace: ws,
+        reportKey: checked.summary.reportKey,
+      });
+      spent('integrity', fixed);
+      const recompiled = fixed.changed
+        ? await compileOnce('integrity: compile the fix', s.compileRounds + 1, fixed.draftKey)
+        : undefined;
+      if (recompiled) {
+        draft = recompiled.draftKey ?? fixed.draftKey;
+        compiled = { ...compiled, ...recompiled, degraded: recompiled.degraded ?? [] };
+        checked = await check(2, draft, recompiled.textKey!, true);
+      } else checked = { ...checked, summary: { ...checked.summary, fixRound: true } };
+    }
+    integrity = checked.summary;
+    artifacts.integrity = integrity.reportKey;
+    upsertSearchAttributes([{ key: SA.integrity, value: integrity.verdict }]);
+    publish();
+    const withReport = await compileOnce(
+      'integrity: compile the report page',
+      s.compileRounds + 2,
+      checked.draftKey,
+    );
+    if (withReport) {
+      draft = withReport.draftKey ?? checked.draftKey;
+      compiled = { ...compiled, ...withReport, degraded: withReport.degraded ?? [] };
+      artifacts.pdf = withReport.pdfKey!;
+      artifacts.text = withReport.textKey!;
+    }
+    // Every compile kept above made a PDF and its text.
+    return { compiled: compiled as C & { pdfKey: string; textKey: string }, draftKey: draft };
   }
 
   async function reviewRound(round: string, textKey: string) {

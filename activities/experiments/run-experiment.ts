@@ -38,6 +38,7 @@ import { boundedResult, ExperimentResultTooLargeError } from './result-bounds';
 import { ProgressTracker } from './progress';
 import { fetchWorkspace } from './workspace';
 import { fastModeOf, TEMPLATE_MANIFEST_FILE } from './template-manifest';
+import { MANIFEST_FILE, runManifest } from '../integrity/manifest';
 
 /** What a training run heartbeats; the next attempt reads it back to resume. */
 export interface ExperimentHeartbeat {
@@ -130,17 +131,24 @@ export async function runExperimentOnce(
     const gpu = env.slot.kind === 'gpu' ? env.slot.deviceId : null;
     const limits = sandboxLimits(config, input.timeoutMs ? { timeoutMs: input.timeoutMs } : {});
     const checkpointMaxBytes = config.sandbox.checkpointMaxMB * 1024 * 1024;
+    const image = sandboxImage(config);
+    const command = ['python3', 'experiment.py', '--out_dir', input.runName, ...fast.args];
+    const runtime = gpu ? 'runc' : config.sandbox.runtime;
+    // The code as it ran, hashed for the manifest (read before the run can change it).
+    const code: Record<string, Buffer> = {};
+    for (const rel of Object.keys(input.workspace).filter((p) => p.endsWith('.py')))
+      code[rel] = await readFile(path.join(dir, ...rel.split('/')));
     const result = await sandbox.run({
       runId: `${root}-a${env.attempt}`.replace(/\//g, '-'),
-      image: sandboxImage(config),
-      command: ['python3', 'experiment.py', '--out_dir', input.runName, ...fast.args],
+      image,
+      command,
       workDir: dir,
       env: {
         SCIENTIST_CHECKPOINT_EVERY: String(config.sandbox.checkpointEvery),
         ...(input.fast ? { ...fast.env, SCIENTIST_FAST: '1' } : {}),
       },
       limits,
-      runtime: gpu ? 'runc' : config.sandbox.runtime,
+      runtime,
       gpuDeviceIds: gpu ? [gpu] : undefined,
       signal: env.signal,
       onOutput: (_stream, text) => {
@@ -187,7 +195,7 @@ export async function runExperimentOnce(
     const failure = sandboxError(result, { details: details(result.stderrTail || result.stdoutTail) });
     if (failure) throw failure;
     try {
-      return await collectResult({
+      const collected = await collectResult({
         store,
         log,
         dir,
@@ -197,6 +205,26 @@ export async function runExperimentOnce(
         logKey,
         resumedFromStep,
         gpu,
+      });
+      // Measured by code after the run; it replaces any file of that name the run's code wrote.
+      const manifest = await runManifest(env, {
+        runName: input.runName,
+        slot: env.slot,
+        image,
+        runtime,
+        command: [...command, ...(input.fast ? ['(SCIENTIST_FAST=1)'] : [])],
+        durationMs: result.durationMs,
+        cpuQuota: limits.cpus,
+        code,
+        finalInfo:
+          collected.finalInfo ??
+          parseFinalInfo(await store.getText(collected.finalInfoKey), `${input.runName}/final_info.json`),
+      });
+      const manifestKey = (await store.putJson(key(MANIFEST_FILE), manifest)).key;
+      return boundedResult({
+        ...collected,
+        manifestKey,
+        outputKeys: { ...collected.outputKeys, [`${input.runName}/${MANIFEST_FILE}`]: manifestKey },
       });
     } catch (err) {
       // What the code left is at fault: back to the model as a failed run, with its stored log.

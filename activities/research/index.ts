@@ -7,6 +7,7 @@ import { createCoderActivities } from '../coder';
 import type { ActivityDeps } from '../deps';
 import { createPreflightActivities } from '../experiments/preflight';
 import { createIdeationActivities } from '../ideation';
+import { createIntegrityActivities } from '../integrity';
 import { createNoveltyActivities } from '../novelty';
 import { createPlotActivities } from '../plots';
 import { createReviewActivities } from '../review';
@@ -25,6 +26,7 @@ export function createResearchActivities(deps: ActivityDeps & { ask: Ask }): Mai
     ...createWriteupActivities(deps),
     ...createPaperTexActivities(deps),
     ...createReviewActivities(deps),
+    ...createIntegrityActivities(deps),
     ...createPreflightActivities(deps),
     async prepareWorkspace({ templateKey }) {
       // The template's files are already a content-addressed workspace: the paper starts from it.

@@ -17,10 +17,23 @@ export interface Draft {
    * stopped the build (part → why). A part that later passes leaves this list.
    */
   degraded?: Record<string, string>;
+  /** Set by the integrity stage: the report page (code-made LaTeX) \input after the bibliography. */
+  appendix?: string;
 }
 
-/** Files our own code generates beside the .tex; the results section \input's them. */
-export const GENERATED_INPUTS = ['results_tables', 'figures'] as const;
+/**
+ * Files our own code generates beside the .tex: the results section \input's the tables and
+ * figures, the setup section the manifest's paragraph and table, the document's end the
+ * integrity report (once the integrity stage has made one).
+ */
+export const GENERATED_INPUTS = ['results_tables', 'figures', 'setup_manifest', 'integrity_report'] as const;
+/** The generated inputs each section ends with. */
+const SECTION_INPUTS: Record<string, readonly (typeof GENERATED_INPUTS)[number][]> = {
+  results: ['results_tables', 'figures'],
+  experimental_setup: ['setup_manifest'],
+};
+/** The line that places the integrity report. */
+export const APPENDIX_INPUT = '\\input{integrity_report}';
 
 /** The comment lines around each part the model wrote, so that a TeX error's line names its part. */
 export const partBegin = (name: string) => `% ds:begin ${name}`;
@@ -102,14 +115,13 @@ export function assemble(template: string, draft: Draft): string {
   const missing: string[] = [];
   for (const [name, heading] of Object.entries(SECTION_TITLES)) {
     const written = draft.sections[name];
-    // The results section always carries the generated tables and figures, written or not.
-    if (!written && name !== 'results') continue;
-    const generated =
-      name === 'results'
-        ? GENERATED_INPUTS.filter((f) => !new RegExp(`\\\\input\\s*\\{${f}(\\.tex)?\\}`).test(written ?? ''))
-            .map((f) => `\\input{${f}}`)
-            .join('\n')
-        : '';
+    // The results and setup sections always carry their generated files, written or not.
+    const inputs = SECTION_INPUTS[name] ?? [];
+    if (!written && !inputs.length) continue;
+    const generated = inputs
+      .filter((f) => !new RegExp(`\\\\input\\s*\\{${f}(\\.tex)?\\}`).test(written ?? ''))
+      .map((f) => `\\input{${f}}`)
+      .join('\n');
     const body = [written ? fenced(name, written) : '', generated].filter(Boolean).join('\n\n');
     const re = new RegExp(
       `(\\\\section\\*?\\{${escapeRe(heading).replace(/ /g, '\\s+')}s?\\}(?:\\s*\\\\label\\{[^}]*\\})?)([\\s\\S]*?)(?=\\\\section|\\\\bibliographystyle|\\\\bibliography\\{|\\\\end\\{document\\})`,
@@ -122,7 +134,14 @@ export function assemble(template: string, draft: Draft): string {
     const at = tex.search(/\\bibliographystyle|\\bibliography\{|\\end\{document\}/);
     tex = at >= 0 ? `${tex.slice(0, at)}${missing.join('\n')}\n${tex.slice(at)}` : tex + missing.join('\n');
   }
-  return tex;
+  return draft.appendix ? withAppendixInput(tex) : tex;
+}
+
+/** `tex` with the integrity report's \input before \end{document} (once). */
+export function withAppendixInput(tex: string): string {
+  if (tex.includes(APPENDIX_INPUT)) return tex;
+  const at = tex.lastIndexOf('\\end{document}');
+  return at < 0 ? `${tex}\n${APPENDIX_INPUT}\n` : `${tex.slice(0, at)}${APPENDIX_INPUT}\n${tex.slice(at)}`;
 }
 
 /**

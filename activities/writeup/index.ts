@@ -39,6 +39,7 @@ import {
 } from './assemble';
 import { figureLabel } from './figures';
 import { resultsTable, resultsTablesLatex } from './results';
+import { isManifestPath, manifestsOf, setupFacts, SETUP_LABEL } from '../integrity/setup';
 
 export {
   assemble,
@@ -138,6 +139,7 @@ function sectionContext(
     labels: new Set([
       ...definedLabels(skeleton),
       ...resultsTablesLatex(files).labels,
+      ...(manifestsOf(files).length ? [SETUP_LABEL] : []),
       ...figureNames.map(figureLabel),
       ...Object.entries(draft.sections)
         .filter(([name]) => name !== section)
@@ -220,9 +222,11 @@ export function createWriteupActivities(
             p === 'notes.txt' ||
             p === 'experiment.py' ||
             p === 'latex/template.tex' ||
+            isManifestPath(p) ||
             /^run_\d+\/final_info\.json$/.test(p),
         );
         const template = files['latex/template.tex']?.toString() ?? '';
+        const manifests = manifestsOf(files);
         const figureNames = Object.keys(await workspaceManifest(store, workspace))
           .filter((p) => p.startsWith('figures/') && FIGURE_FILE.test(path.basename(p)))
           .map((p) => path.basename(p))
@@ -249,6 +253,11 @@ export function createWriteupActivities(
             text: table.text,
             priority: 3,
           },
+          {
+            name: 'Where and with what the runs ran (measured by code; the ONLY hardware and software you may name)',
+            text: setupFacts(manifests),
+            priority: 3,
+          },
           { name: 'The paper so far', text: written || '(nothing yet)', priority: 1 },
         ];
         const part = section === 'all' ? 'abstract' : section;
@@ -271,6 +280,10 @@ export function createWriteupActivities(
                   .join(', ') || 'no table'
               } (every run's final_info.json)${figureNames.length ? ` and the figures ${figureNames.map((f) => `Figure~\\ref{${figureLabel(f)}}`).join(', ')}` : ''} after your text: refer to them by these labels; write no table of your own and do not copy the table's numbers into one.`
             : '';
+        const setupNote =
+          section === 'experimental_setup' && manifests.length
+            ? `Code places a Reproducibility paragraph and Table~\\ref{${SETUP_LABEL}} (hardware, software versions, seeds, run times, code hashes, measured) after your text: refer to them; state no hardware, software version or run time other than those measured facts.`
+            : 'Name no GPU, CPU or software version other than the measured facts given.';
         const task =
           section === 'all'
             ? `Polish the paper for a top venue: rewrite the title (first line, plain text) and then the abstract (LaTeX) so that they match the finished paper exactly. No other text.`
@@ -298,7 +311,9 @@ export function createWriteupActivities(
           return { title: safeTitle(title) || draft.title, body: rest.join('\n').trim() };
         };
         const res = await askFor(
-          [cites, placed, task + guidance, `${keysLine} ${LATEX_RULES}`].filter(Boolean).join('\n\n'),
+          [cites, placed, setupNote, task + guidance, `${keysLine} ${LATEX_RULES}`]
+            .filter(Boolean)
+            .join('\n\n'),
           transcriptKey,
         );
         let spend = res.spend;

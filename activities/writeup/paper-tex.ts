@@ -38,8 +38,10 @@ import {
   partAtLine,
   partOf,
   replacePart,
+  withAppendixInput,
   type Draft,
 } from './assemble';
+import { isManifestPath, manifestsOf, setupLatex } from '../integrity/setup';
 import { CAPTIONS_FILE, figuresLatex } from './figures';
 import { resultsTablesLatex, tableFeatures } from './results';
 
@@ -88,6 +90,7 @@ export function createPaperTexActivities(
         p.startsWith('figures/') ||
         p.startsWith('latex/') ||
         p === CAPTIONS_FILE ||
+        isManifestPath(p) ||
         /^run_\d+\/final_info\.json$/.test(p),
     );
     const template = files['latex/template.tex']?.toString() ?? '';
@@ -118,6 +121,7 @@ export function createPaperTexActivities(
       unreadable,
       captions,
       tables: resultsTablesLatex(files, tableFeatures(template)),
+      setup: setupLatex(manifestsOf(files), tableFeatures(template).booktabs),
       results: files,
     };
   }
@@ -288,12 +292,15 @@ interface PaperSources {
   unreadable: string[];
   captions: Record<string, string>;
   tables: { latex: string; labels: string[] };
+  /** The setup paragraph and table from the runs' manifests ('' without any). */
+  setup: string;
   results: WorkspaceFiles;
 }
 
 /** The document: the fixed LaTeX once a fix was applied, else the draft assembled into the template. */
-function documentOf(draft: DraftWithTex, template: string): string {
-  return draft.tex ?? assemble(template, draft);
+export function documentOf(draft: DraftWithTex, template: string): string {
+  if (!draft.tex) return assemble(template, draft);
+  return draft.appendix ? withAppendixInput(draft.tex) : draft.tex;
 }
 
 function degrade<T extends Draft>(draft: T, part: string, reason: string): T {
@@ -346,6 +353,10 @@ function generatedFiles(
     figures: draft.degraded?.figures
       ? leftOut('figures', 'The figures')
       : figuresLatex(figures, src.captions),
+    setup_manifest: draft.degraded?.setup_manifest ? leftOut('setup_manifest', 'The setup table') : src.setup,
+    integrity_report: draft.degraded?.integrity_report
+      ? leftOut('integrity_report', 'The integrity report')
+      : (draft.appendix ?? ''),
   };
 }
 

@@ -191,6 +191,27 @@ export function fakePorts(script: FakeScript = {}) {
       record('revisePaper', i);
       return { draftKey: `${i.draftKey}+revised`, spend: spend(cost) };
     },
+    async checkIntegrity(i) {
+      record('checkIntegrity', i);
+      const reportKey = `integrity/${i.round}.json`;
+      return {
+        summary: {
+          verdict: 'clean',
+          numbers: 0,
+          traced: 0,
+          flags: 0,
+          unsupported: [],
+          manifests: 1,
+          fixRound: i.fixRound,
+          reportKey,
+        },
+        draftKey: `${i.draftKey}+report`,
+      };
+    },
+    async fixClaims(i) {
+      record('fixClaims', i);
+      return { draftKey: i.draftKey, changed: false, spend: spend(cost) };
+    },
   };
 
   const result = (runName: string): RunExperimentResult => ({

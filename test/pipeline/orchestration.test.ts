@@ -60,7 +60,12 @@ describe('paper workflow orchestration', () => {
     const { outcome, fake } = await runPaper({ overall: 7 });
     expect(outcome.state).toBe('completed');
     expect(outcome.runs.map((r) => r.runName)).toEqual(['run_0', 'run_1', 'run_2', 'run_3']);
-    expect(outcome.pdfKey).toBe('pdf/1.pdf');
+    // Round 1 compiled; the integrity stage checked its text and compiled the report page in (round 5 + 2).
+    expect((fake.calls.find((c) => c.name === 'checkIntegrity')!.input as { textKey: string }).textKey).toBe(
+      'pdf/1.txt',
+    );
+    expect(outcome.pdfKey).toBe('pdf/7.pdf');
+    expect(outcome.integrity).toMatchObject({ verdict: 'clean', reportKey: 'integrity/1.json' });
     expect(outcome.review).toMatchObject({ overall: 7, decision: 'Accept' });
     const order = fake.calls.map((c) => c.name).filter((n, i, a) => a.indexOf(n) === i);
     expect(order).toEqual([
@@ -75,6 +80,7 @@ describe('paper workflow orchestration', () => {
       'writeSection',
       'citationRound',
       'compilePaper',
+      'checkIntegrity',
       'reviewPaper',
       'metaReview',
     ]);
@@ -134,7 +140,11 @@ describe('paper workflow orchestration', () => {
 
   it('feeds compiler errors back to the writer until the paper compiles', async () => {
     const { outcome, fake } = await runPaper({ failingCompiles: [1, 2] });
-    expect(outcome.pdfKey).toBe('pdf/3.pdf');
+    // Round 3 made the first PDF; the integrity stage's report compile made the last (round 7).
+    expect((fake.calls.find((c) => c.name === 'checkIntegrity')!.input as { textKey: string }).textKey).toBe(
+      'pdf/3.txt',
+    );
+    expect(outcome.pdfKey).toBe('pdf/7.pdf');
     const fixes = fake.calls
       .filter((c) => c.name === 'fixLatex')
       .map((c) => (c.input as { feedback: string }).feedback);
@@ -151,11 +161,16 @@ describe('paper workflow orchestration', () => {
     );
     expect(fake.count('fixLatex')).toBe(1);
     expect(outcome.state).toBe('completed');
-    expect(outcome.pdfKey).toBe('pdf/1.pdf');
-    // The draft that goes on (and is reviewed) is the one that made that PDF.
-    expect(outcome.draftKey).toBe(
+    // The draft that goes on (checked, then compiled with the report page) is the one that made that PDF.
+    const checked = fake.calls.find((c) => c.name === 'checkIntegrity')!.input as {
+      textKey: string;
+      draftKey: string;
+    };
+    expect(checked.textKey).toBe('pdf/1.txt');
+    expect(checked.draftKey).toBe(
       (fake.calls.find((c) => c.name === 'compilePaper')!.input as { draftKey: string }).draftKey,
     );
+    expect(outcome.pdfKey).toBe('pdf/4.pdf');
   });
 
   it('stops at a stage boundary with a clear final state when the budget is spent', async () => {
@@ -169,7 +184,7 @@ describe('paper workflow orchestration', () => {
   it('keeps the PDF and ends unscored, not failed, when no review is usable', async () => {
     const { outcome, fake } = await runPaper({ noValidReviews: true }, { improve: true });
     expect(outcome.state).toBe('completed');
-    expect(outcome.pdfKey).toBe('pdf/1.pdf');
+    expect(outcome.pdfKey).toBe('pdf/7.pdf'); // the integrity stage's report compile
     expect(outcome.review).toBeUndefined();
     expect(outcome.reason).toMatch(/no valid review among 3/);
     expect(fake.count('metaReview')).toBe(0);
@@ -192,7 +207,7 @@ describe('paper workflow orchestration', () => {
       { reply: 'A fine paper, I would accept it.', times: Infinity, usage },
     ]);
     const store = suiteStore(config);
-    for (const round of [1, 2, 3])
+    for (const round of [1, 2, 3, 7])
       await store.put(`pdf/${round}.txt`, 'The paper text, as pdftotext made it.');
     const deps = { config: { ...config, llm: llmConfig }, log: createLogger('schema-test', 'warn'), store };
     const review = createReviewActivities({ store, ask: createAsk({ ...deps, llmProvider: scripted }) });

@@ -1,0 +1,297 @@
+/**
+ * Honest science, end to end on the real services (Temporal, S3, Docker sandbox, TeX Live) with
+ * a scripted writing model, one grokking campaign each:
+ * (a) a clean paper: no false alarms; the setup section states the worker's real CPU model and
+ *     the image's real PyTorch version, generated from the measured manifest; the report page is
+ *     in the PDF and in what the reviewer reads; status, Web UI details and search attribute say `clean`;
+ * (b) planted faults — a fabricated result number, a GPU the manifest does not have, a PyTorch
+ *     version that differs from the image's: each is caught; the one fix round corrects the
+ *     number; what is left marks the paper `unsupported-claims` with the list, and the PDF stays.
+ */
+import { execFileSync } from 'node:child_process';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { ProviderRequest } from '../../activities/llm/types';
+import { cpuFacts, type IntegrityReport } from '../../activities/integrity';
+import { formatNumber } from '../../activities/writeup';
+import type { RunManifest } from '../../contracts';
+import {
+  DEFAULT_CAMPAIGN_SETTINGS,
+  DEFAULT_PAPER_SETTINGS,
+  paperStatusQuery,
+  SA,
+  type PaperSettings,
+} from '../../contracts';
+import { keys } from '../../lib/store';
+import { sandboxImage } from '../../sandbox';
+import { realDeps } from '../../workers/create-worker';
+import type { CampaignInput, campaignWorkflow } from '../../workflows';
+import { startTestWorkers, suiteConfig, suiteStore, uniqueId } from '../harness';
+import { editBlock, reviewForm } from '../harness/replies';
+import { FakeScholarServer } from '../literature/fake-scholar-server';
+import { ScriptedProvider, type ScriptEntry } from '../llm/scripted-provider';
+
+const IDEA = {
+  Name: 'warmup_grokking',
+  Title: 'Learning-Rate Warmup and the Onset of Grokking',
+  Experiment: 'Double the number of warmup steps and measure validation accuracy and steps to 99% accuracy.',
+  Interestingness: 6,
+  Feasibility: 9,
+  Novelty: 5,
+};
+const REVIEW = reviewForm({ overall: 5, decision: 'Reject' });
+const PAPER: PaperSettings = {
+  ...DEFAULT_PAPER_SETTINGS,
+  maxRuns: 0,
+  maxPlotAttempts: 1,
+  refineSections: false,
+  citationRounds: 0,
+  compileRounds: 1,
+  reviewers: 1,
+  reviewReflections: 0,
+  fast: true,
+};
+const FABRICATED = 'On every task the model reaches 97.3\\% validation accuracy.';
+
+const text = (reply: string | ((req: ProviderRequest) => string)): Pick<ScriptEntry, 'reply' | 'times'> => ({
+  reply,
+  times: Infinity,
+});
+const promptOf = (req: ProviderRequest) => [req.context, ...req.messages.map((m) => m.content)].join('\n');
+
+/** The baseline's x_plus_y validation accuracy, read from the results the writing prompt carries. */
+function loggedAccuracy(req: ProviderRequest): string {
+  const m = /"x_plus_y":\s*\{\s*"means":\s*\{[^}]*"final_val_acc(?:_mean)?":\s*([-\d.e]+)/.exec(
+    promptOf(req),
+  );
+  if (!m) throw new Error('the writing prompt carries no x_plus_y final_val_acc');
+  return formatNumber(Number(m[1]));
+}
+/** The software line of the measured facts the writing prompt carries. */
+function measuredTorch(req: ProviderRequest): string {
+  const m = /PyTorch ([\w.+-]+)/.exec(promptOf(req));
+  if (!m) throw new Error('the writing prompt carries no measured PyTorch version');
+  return m[1]!;
+}
+
+function script(results: ScriptEntry['reply'], setup: ScriptEntry['reply'], fix: ScriptEntry['reply']) {
+  return new ScriptedProvider([
+    { step: /ideas\/idea-1\/generate/, reply: IDEA },
+    { step: /ideas\/idea-1\/reflect-1/, reply: { thought: 'Clear.', idea: IDEA, done: true } },
+    {
+      step: /novelty\/warmup_grokking\/round-1/,
+      reply: { thought: 'Nothing does this.', decision: 'novel' },
+    },
+    { step: /plots\/edit-\d/, ...text('No edit.') },
+    { step: /plots\/describe/, ...text('val_acc_x_plus_y.png: The validation accuracy curve.') },
+    {
+      step: /writeup\/abstract\//,
+      ...text('Learning-Rate Warmup and the Onset of Grokking\nWe study how warmup changes grokking.'),
+    },
+    { step: /writeup\/results\//, reply: results, times: Infinity },
+    { step: /writeup\/experimental_setup\//, reply: setup, times: Infinity },
+    { step: /writeup\/\w+\/(draft|refine)/, ...text('We describe this part of the study in plain words.') },
+    { step: /compile\/fix-/, ...text('No change is needed.') },
+    { step: /integrity\/fix/, reply: fix },
+    { step: /review\/initial\/reviewer-1\/review/, reply: REVIEW },
+    { step: /review\/initial\/meta/, reply: REVIEW },
+  ]);
+}
+
+type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
+
+/** What the integrity stage added to a paper: its activities (summaries start "integrity ·") and their span in seconds. */
+function integrityFigures(events: HistoryEvent[]): { activities: number; seconds: number } {
+  const summary = (e: HistoryEvent) => {
+    const data = e.userMetadata?.summary?.data;
+    return data ? Buffer.from(data).toString() : '';
+  };
+  const scheduled = events.filter(
+    (e) => e.activityTaskScheduledEventAttributes && /"integrity ·/.test(summary(e)),
+  );
+  const ids = new Set(scheduled.map((e) => String(e.eventId)));
+  const closed = events.filter(
+    (e) =>
+      e.activityTaskCompletedEventAttributes &&
+      ids.has(String(e.activityTaskCompletedEventAttributes.scheduledEventId)),
+  );
+  const ms = (e?: HistoryEvent) =>
+    Number(e?.eventTime?.seconds ?? 0) * 1000 + (e?.eventTime?.nanos ?? 0) / 1e6;
+  return {
+    activities: scheduled.length,
+    seconds: scheduled.length ? (ms(closed[closed.length - 1]) - ms(scheduled[0])) / 1000 : 0,
+  };
+}
+
+describe('honest science: a paper states only what its records support', () => {
+  const scholar = new FakeScholarServer();
+  let config: ReturnType<typeof suiteConfig>;
+
+  beforeAll(async () => {
+    await scholar.start();
+    config = suiteConfig('honest-science', {
+      SCIENTIST_S2_BASE_URL: scholar.s2BaseUrl,
+      SCIENTIST_OPENALEX_BASE_URL: scholar.openAlexBaseUrl,
+      SCIENTIST_GPU_COUNT: '0',
+    });
+  });
+  afterAll(async () => scholar.close());
+
+  async function campaign(provider: ScriptedProvider, label: string) {
+    const workers = await startTestWorkers(config, { ...realDeps(config), llmProvider: provider });
+    const workflowId = `campaign-grokking-${uniqueId(label)}`;
+    const t0 = Date.now();
+    try {
+      const input: CampaignInput = {
+        template: 'grokking',
+        gpuTaskQueue: config.temporal.gpuTaskQueue,
+        settings: {
+          ...DEFAULT_CAMPAIGN_SETTINGS,
+          ideas: 1,
+          ideaReflections: 1,
+          noveltyRounds: 1,
+          papers: 1,
+          paper: PAPER,
+        },
+      };
+      const got = await workers.run(async () => {
+        const done = await workers.client.workflow.execute<typeof campaignWorkflow>('campaignWorkflow', {
+          workflowId,
+          taskQueue: config.temporal.taskQueue,
+          args: [input],
+        });
+        const paper = workers.client.workflow.getHandle(done.papers[0]!.paperId);
+        const meta = await paper.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+        return {
+          outcome: done,
+          details: meta.currentDetails ?? '',
+          status: await paper.query(paperStatusQuery),
+          attributes: (await paper.describe()).typedSearchAttributes,
+        };
+      });
+      const history = await workers.client.workflow.getHandle(got.outcome.papers[0]!.paperId).fetchHistory();
+      const stage = integrityFigures(history.events ?? []);
+      console.log(
+        `honest-science ${label}: ${((Date.now() - t0) / 1000).toFixed(0)} s wall, ${provider.calls.length} model calls; ` +
+          `integrity stage ${stage.seconds.toFixed(1)} s, ${stage.activities} activities, ${provider.calls.filter((c) => /integrity\//.test(c.meta.step ?? '')).length} model calls`,
+      );
+      return { ...got, paper: got.outcome.papers[0]! };
+    } finally {
+      await workers.close();
+    }
+  }
+
+  const flat = (s: string) => s.replace(/-\n/g, '').replace(/\s+/g, ' ');
+
+  it('(a) a clean paper raises no flag; its setup states the real CPU and PyTorch, from the manifest', async () => {
+    const provider = script(
+      (req) =>
+        `The baseline reaches a final validation accuracy of ${loggedAccuracy(req)} on x\\_plus\\_y (Table~\\ref{tab:results}).`,
+      (req) =>
+        `We train the template's transformer with PyTorch ${measuredTorch(req)}; Table~\\ref{tab:setup} lists each run.`,
+      'unused',
+    );
+    const { paper, details, status, attributes } = await campaign(provider, 'clean');
+    expect([paper.state, paper.reason]).toEqual(['completed', undefined]);
+    const integrity = paper.integrity!;
+    expect(integrity.unsupported).toEqual([]);
+    expect([integrity.verdict, integrity.flags, integrity.fixRound]).toEqual(['clean', 0, false]);
+    expect(integrity.numbers).toBeGreaterThan(5);
+    expect(integrity.traced).toBe(integrity.numbers);
+    expect(integrity.manifests).toBe(1);
+    // No fix round was asked for.
+    expect(provider.calls.some((c) => /integrity\/fix/.test(c.meta.step ?? ''))).toBe(false);
+
+    // Status, Web UI details and the search attribute carry the verdict.
+    expect(status.integrity).toMatchObject({ verdict: 'clean', flags: 0, numbers: integrity.numbers });
+    expect(details).toContain(
+      `Integrity: **clean** — ${integrity.traced}/${integrity.numbers} numbers traced`,
+    );
+    expect(attributes.get(SA.integrity)).toBe('clean');
+
+    // The manifest holds this machine's CPU and the image's PyTorch, read independently here.
+    const store = suiteStore(config);
+    const report = await store.getJson<IntegrityReport>(integrity.reportKey);
+    const m: RunManifest = report.manifests[0]!;
+    const cpu = await cpuFacts();
+    expect([m.device.kind, m.device.cpuModel, m.device.cpuCores]).toEqual([
+      'cpu',
+      cpu.cpuModel,
+      cpu.cpuCores,
+    ]);
+    const torch = execFileSync('docker', [
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '--user',
+      '65534',
+      sandboxImage(config),
+      'python3',
+      '-c',
+      'import torch; print(torch.__version__)',
+    ])
+      .toString()
+      .trim();
+    expect(m.image.torch).toBe(torch);
+    expect(m.image.id).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(m.code.experimentSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(m.seeds.length + m.wallSeconds).toBeGreaterThan(0);
+
+    // The PDF says so in the code-made setup paragraph, and ends with the report page.
+    const pdf = flat(await store.getText(paper.textKey!));
+    expect(pdf).toContain(cpu.cpuModel.replace(/\s+/g, ' '));
+    expect(pdf).toContain(`PyTorch ${torch}`);
+    expect(pdf).toContain('Reproducibility.');
+    expect(pdf).toContain('Integrity report');
+    expect(pdf).toContain(`Numbers traced: ${integrity.numbers} of ${integrity.numbers}`);
+    expect((await store.get(paper.pdfKey!)).subarray(0, 5).toString()).toBe('%PDF-');
+    // The reviewer read the report with the paper.
+    const reviewCall = provider.calls.find((c) => /reviewer-1\/review/.test(c.meta.step ?? ''))!;
+    expect(promptOf(reviewCall)).toContain('Integrity report');
+  });
+
+  it('(b) a fabricated number, a GPU the manifest lacks and a wrong PyTorch version are caught; the fix round corrects the number; the rest marks the paper', async () => {
+    const provider = script(
+      FABRICATED,
+      'All runs were trained on an NVIDIA V100 GPU.\nWe use PyTorch 2.1.0 throughout.',
+      editBlock('template.tex', FABRICATED, 'The accuracies are in Table~\\ref{tab:results}.'),
+    );
+    const { paper, details, status, attributes } = await campaign(provider, 'planted');
+    expect(paper.state).toBe('completed');
+    const store = suiteStore(config);
+
+    // Round 1 caught all three, and the fix prompt listed each.
+    const first = await store.getJson<IntegrityReport>(
+      keys.paper(paper.paperId, 'integrity', 'integrity-1.json'),
+    );
+    const caught = first.flags.map((f) => `${f.kind}:${f.text}`);
+    expect(caught).toEqual(
+      expect.arrayContaining(['number:97.3%', 'hardware:V100', 'version:PyTorch 2.1.0']),
+    );
+    const fixCall = provider.calls.find((c) => /integrity\/fix/.test(c.meta.step ?? ''))!;
+    for (const s of ['"97.3%"', '"V100"', '"PyTorch 2.1.0"']) expect(promptOf(fixCall)).toContain(s);
+    expect(promptOf(fixCall)).toContain('the image has PyTorch');
+
+    // After the fix round: the number is gone, the GPU and the version are left, and say why.
+    const integrity = paper.integrity!;
+    expect([integrity.verdict, integrity.fixRound]).toEqual(['unsupported-claims', true]);
+    const left = integrity.unsupported.join('\n');
+    expect(left).not.toContain('97.3');
+    expect(left).toContain('hardware: V100 — the runs ran on no GPU');
+    expect(left).toMatch(/version: PyTorch 2\.1\.0 — the image has PyTorch \d/);
+    expect(integrity.flags).toBe(integrity.unsupported.length);
+
+    expect(status.integrity?.verdict).toBe('unsupported-claims');
+    expect(details).toContain('Integrity: **unsupported-claims**');
+    expect(details).toContain('Unsupported: hardware: V100');
+    expect(attributes.get(SA.integrity)).toBe('unsupported-claims');
+
+    // The PDF stays, without the fabricated number, with the report page listing what is left.
+    const pdf = flat(await store.getText(paper.textKey!));
+    expect(pdf).not.toContain('97.3');
+    expect(pdf).toContain('The accuracies are in Table');
+    expect(pdf).toMatch(/Verdict: unsupported-?claims/); // a line may break at its hyphen
+    expect(pdf).toContain('(after one fix round)');
+    expect(pdf).toMatch(/hardware: V100 — the runs ran on no GPU/);
+  });
+});

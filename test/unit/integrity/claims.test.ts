@@ -1,0 +1,75 @@
+/**
+ * The claim check as a plain function: numbers traced to metrics (exact, rounded, percent,
+ * derived), to the manifest and the configuration; unsupported numbers, GPU names and versions flagged.
+ */
+import { checkClaims, numbersIn, seedsOf, type ClaimSources } from '../../../activities/integrity';
+import type { RunManifest } from '../../../contracts';
+
+const manifest: RunManifest = {
+  runName: 'run_0',
+  device: { kind: 'cpu', cpuModel: 'Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz', cpuCores: 2 },
+  image: {
+    name: 'sandbox:1',
+    id: 'sha256:abc',
+    python: '3.11.2',
+    torch: '1.13.1',
+    numpy: '1.24.2',
+    torchCuda: null,
+  },
+  code: { experimentSha256: 'a'.repeat(64), workspaceSha256: 'b'.repeat(64) },
+  seeds: [1337],
+  command: ['python3', 'experiment.py', '--out_dir', 'run_0'],
+  wallSeconds: 41.27,
+  deviceSeconds: 82.54,
+};
+const sources = (over: Partial<ClaimSources> = {}): ClaimSources => ({
+  metrics: [0.95312, 0.81, 1500],
+  runMetrics: [{ 'x.acc': 0.8 }, { 'x.acc': 0.9 }],
+  manifests: [manifest],
+  configuration: 'lr = 1e-3\nbatch_size = 512\n',
+  task: 'Modular arithmetic modulo 97.',
+  bibliography: '@article{a, year={2017}, volume={30}}',
+  ...over,
+});
+
+describe('claim check', () => {
+  it('traces exact, rounded, percent, derived, manifest, configuration and task numbers', () => {
+    const text = [
+      'The final accuracy is 0.9531 (95.3%) after 1500 steps with batch size 512, modulo 97.',
+      'The gain over the baseline is 0.10, a 12.5% relative improvement.',
+      'Each run took 41.3 s on an Intel Xeon with PyTorch 1.13 and Python 3.11.2.',
+      'Table 1 and Section 4 say so.',
+    ].join('\n');
+    const r = checkClaims(text, sources());
+    expect(r.flags).toEqual([]);
+    expect(r.traced).toBe(r.numbers);
+    expect(r.numbers).toBe(8);
+    expect(r.bySource.derived).toBe(2);
+  });
+
+  it('flags a fabricated number, a GPU the manifest lacks and a wrong PyTorch version', () => {
+    const text =
+      'We reach 97.3% accuracy. Training used an NVIDIA V100 GPU with PyTorch 2.1 and NumPy 1.24.\n\nReferences\nA. 2017. 88.8';
+    const r = checkClaims(text, sources());
+    expect(r.flags.map((f) => [f.kind, f.text])).toEqual([
+      ['version', 'PyTorch 2.1'],
+      ['hardware', 'NVIDIA'],
+      ['hardware', 'V100'],
+      ['number', '97.3%'],
+    ]);
+    expect(r.flags[0]!.why).toContain('1.13.1');
+    expect(r.flags[3]!.context).toContain('We reach 97.3% accuracy.');
+  });
+
+  it('skips years, references, identifiers and section numbers', () => {
+    expect(
+      numbersIn('In 2021, run_12 (see Table 3, Figure 12) with hash 3fa9 at [12].\n4.1 Results').map(
+        (n) => n.raw,
+      ),
+    ).toEqual([]);
+  });
+
+  it('reads seeds from final_info.json at any depth', () => {
+    expect(seedsOf({ x: { means: {}, config: { seed: 3 } }, y: { seeds: [3, 4] } })).toEqual([3, 4]);
+  });
+});
