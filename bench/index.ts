@@ -12,6 +12,7 @@ const BENCHES: { name: string; load: () => Promise<Bench> }[] = [
   { name: 'gpu-slots', load: () => import('./gpu-slots') },
   { name: 'crash', load: () => import('./crash') },
   { name: 'models', load: () => import('./models') },
+  { name: 'cluster', load: () => import('./cluster') },
 ];
 
 async function run(argv: string[]): Promise<void> {

@@ -422,19 +422,41 @@ export async function startServer(c: Cluster, i: number, log: Logger): Promise<v
   );
 }
 
-/** Live ring members by role, from the membership table the servers heartbeat into. */
-export function ringMembers(c: Cluster): Record<string, string[]> {
+const ROLE_NAMES: Record<string, string> = {
+  '1': 'frontend',
+  '2': 'history',
+  '3': 'matching',
+  '4': 'worker',
+};
+
+/**
+ * Ring members that heartbeat into the membership table, one row per role and process
+ * incarnation (`host`: a restarted server joins with a new one). Records live 48 h; a member
+ * counts as live while it heartbeats (every 10 s; Temporal's own cut-off is 20 s).
+ */
+export function ringRecords(c: Cluster): { host: string; role: string; address: string }[] {
   const r = psql(
     c,
     'temporal',
-    "select role, rpc_address || ':' || rpc_port from cluster_membership where record_expiry > now() order by 1, 2",
+    "select encode(host_id, 'hex'), role, rpc_address || ':' || rpc_port from cluster_membership " +
+      "where last_heartbeat > now() at time zone 'utc' - interval '20 seconds' order by 2, 3",
   );
+  if (!r.ok) return [];
+  return r.out
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [host, role, address] = line.split('|');
+      return { host: host!, role: ROLE_NAMES[role!] ?? role!, address: address! };
+    });
+}
+
+/** Live ring members by role: their membership addresses. */
+export function ringMembers(c: Cluster): Record<string, string[]> {
   const roles: Record<string, string[]> = {};
-  if (!r.ok) return roles;
-  const names: Record<string, string> = { '1': 'frontend', '2': 'history', '3': 'matching', '4': 'worker' };
-  for (const line of r.out.split('\n').filter(Boolean)) {
-    const [role, addr] = line.split('|');
-    (roles[names[role!] ?? role!] ??= []).push(addr!);
+  for (const m of ringRecords(c)) {
+    const list = (roles[m.role] ??= []);
+    if (!list.includes(m.address)) list.push(m.address);
   }
   return roles;
 }
@@ -472,6 +494,7 @@ export async function startUi(c: Cluster, log: Logger): Promise<void> {
 host: ${c.layout.host}
 port: ${c.layout.ui}
 enableUi: true
+disableNewsFetch: true
 defaultNamespace: ${c.config.temporal.namespace}
 auth:
   enabled: false
@@ -628,7 +651,8 @@ async function ensureClusterNamespace(c: Cluster, log: Logger): Promise<void> {
         for (const s of c.layout.servers) {
           const each = await Connection.connect({ address: `${c.layout.host}:${s.frontend}` });
           try {
-            await each.workflowService.describeNamespace({ namespace: ns });
+            // Served from the namespace cache (describeNamespace reads the DB and passes sooner).
+            await each.operatorService.listSearchAttributes({ namespace: ns });
           } finally {
             await each.close();
           }
