@@ -17,12 +17,12 @@ import {
   EditFormatError,
   parseEditBlocks,
 } from './edit-engine';
+import { experimentEditable } from './editable';
 import { acceptWholeFile } from './whole-file';
 
 export { applyEdits, describeFailures, parseEditBlocks, EditFormatError } from './edit-engine';
 export { acceptWholeFile, findWholeFile, lostContract, pythonSyntaxError } from './whole-file';
 
-const EXPERIMENT_EDITABLE = (p: string) => p === 'experiment.py' || p === 'notes.txt';
 const PLOT_EDITABLE = (p: string) => p === 'plot.py';
 const ALL_COMPLETED = 'ALL_COMPLETED';
 
@@ -133,6 +133,11 @@ export function createCoderActivities({
     async planEdit({ paperId, idea, run, maxRuns, attempt, workspace, feedback, steering }) {
       return classified(async () => {
         const files = await loadWorkspace(store, workspace);
+        // The template's code, not one file: what template.json lists, else every Python file.
+        const scope = experimentEditable(
+          Object.fromEntries(Object.entries(files).map(([p, b]) => [p, b.length])),
+          files['template.json']?.toString(),
+        );
         const fullIdea = await store.getText(idea.key);
         const transcriptKey = keys.paper(paperId, 'experiments', `run_${run}`, `edit-${attempt}.json`);
         const intro =
@@ -146,7 +151,12 @@ export function createCoderActivities({
           // system text with the edit format, then the template code, then what changes.
           system: `You are an expert ML research engineer. You change experiment code precisely and minimally.\n\n${EDIT_FORMAT}`,
           context: [
-            { name: 'experiment.py', text: files['experiment.py']?.toString() ?? '', priority: 3 },
+            // experiment.py is cut last; the other modules before the results, after the notes.
+            ...scope.shown.map((p) => ({
+              name: p,
+              text: files[p]?.toString() ?? '',
+              priority: p === 'experiment.py' ? 3 : 1.5,
+            })),
             { name: 'notes.txt', text: files['notes.txt']?.toString() ?? '', priority: 1 },
             { name: 'Results so far (final_info.json per run)', text: runResults(files), priority: 2 },
           ],
@@ -154,7 +164,9 @@ export function createCoderActivities({
             intro,
             `The run will be: python experiment.py --out_dir=run_${run}. Do not add command-line arguments; change defaults in the code instead. Keep writing final_info.json in the same format.`,
             feedback ? `Your previous attempt failed:\n${feedback}` : '',
-            `Reply with the search/replace block(s) for experiment.py, as in the example.${steeringText(steering)}`,
+            scope.shown.length > 1
+              ? `You may edit ${scope.shown.join(', ')}: start every block with the path of its file, as shown above each file. Reply with the search/replace block(s), as in the example.${steeringText(steering)}`
+              : `Reply with the search/replace block(s) for experiment.py, as in the example.${steeringText(steering)}`,
           ]
             .filter(Boolean)
             .join('\n\n'),
@@ -162,7 +174,7 @@ export function createCoderActivities({
         if (res.text.includes(ALL_COMPLETED) && !res.text.includes('<<<<<<< SEARCH')) {
           return { status: 'done', workspace, spend: res.spend, transcriptKey };
         }
-        const applied = await applyReply(store, workspace, files, res.text, EXPERIMENT_EDITABLE, EDIT_FORMAT);
+        const applied = await applyReply(store, workspace, files, res.text, scope.editable, EDIT_FORMAT);
         return applied.status === 'edited'
           ? {
               status: 'edited',
