@@ -176,4 +176,10 @@ export async function removeHost(h: Host, docker?: Docker): Promise<void> {
   if (isFrozen(h)) writeFileSync(path.join(h.cgroup, 'cgroup.freeze'), '0');
   if (hostPids(h).length) await killHost(h, docker);
   rmdirSync(h.cgroup);
+  // The group's folder goes with its last host.
+  try {
+    rmdirSync(path.dirname(h.cgroup));
+  } catch {
+    /* other hosts of the group remain */
+  }
 }
