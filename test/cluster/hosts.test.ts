@@ -31,14 +31,19 @@ net.createServer((s) => s.on('data', (d) => s.write(d))).listen(0, '127.0.0.1', 
 });
 `;
 
-function echo(port: number, timeoutMs: number): Promise<'answered' | 'silent' | 'refused'> {
+/** 'silent': the connection opened (the socket is alive) but no reply came. */
+function echo(port: number, timeoutMs: number): Promise<'answered' | 'silent' | 'unconnected' | 'refused'> {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1');
+    let connected = false;
     const timer = setTimeout(() => {
       s.destroy();
-      resolve('silent');
+      resolve(connected ? 'silent' : 'unconnected');
     }, timeoutMs);
-    s.once('connect', () => s.write('ping'));
+    s.once('connect', () => {
+      connected = true;
+      s.write('ping');
+    });
     s.once('data', () => {
       clearTimeout(timer);
       s.destroy();
