@@ -15,6 +15,7 @@ import { workflowUiUrl } from '../lib/temporal-client';
 import { parseWholeNumber } from './arguments';
 import { registerBenchReviewerCommands } from './bench-reviewer';
 import { registerOpsCommands } from './ops';
+import { registerTemplateCommands } from './template-commands';
 import { CliError, EXIT, failureMessage, isConnectionError } from './errors';
 import type { RunOptions } from './run';
 
@@ -160,6 +161,7 @@ program
   });
 
 registerOpsCommands(program);
+registerTemplateCommands(program);
 registerBenchReviewerCommands(program);
 
 /** Exit codes: 0 ok, 1 error, 2 bad arguments, 3 unknown id, 4 Temporal down, 5 rejected, 6 no worker. */

@@ -3,11 +3,15 @@
  * validates it (every problem in one message) and stores it content-addressed, so a folder
  * anywhere on disk works with workers on other hosts; the campaign gets the stored key.
  */
-import { PROJECT_ROOT } from '../lib/paths';
 import path from 'node:path';
 import type { Config } from '../lib/config';
 import { InvalidInputError } from '../lib/errors';
+import { createLogger } from '../lib/log';
+import { PROJECT_ROOT } from '../lib/paths';
 import { S3ArtifactStore } from '../lib/store';
+import { sandboxImage } from '../sandbox';
+import { derivedImageFor } from '../activities/experiments/run-image';
+import { validateTemplate } from '../activities/experiments/template';
 import {
   formatCopyReport,
   resolveTemplateDir,
@@ -38,4 +42,35 @@ export function describeStoredTemplate(t: StoredTemplate): string {
     `  identity ${t.templateKey}`,
     ...t.info.warnings.map((w) => `  warning: ${w}`),
   ].join('\n');
+}
+
+/**
+ * `scientist template prepare <template>`: validates a template and builds its derived image (its
+ * requirements.txt over the configured sandbox image) on this machine's Docker engine ahead of
+ * the first campaign; a template without requirements needs nothing. Returns what to print.
+ */
+export async function prepareTemplate(config: Config, ref: string): Promise<string[]> {
+  let info;
+  try {
+    info = await validateTemplate(resolveTemplateDir(ref, TEMPLATES_DIR));
+  } catch (err) {
+    if (err instanceof InvalidInputError) throw new CliError(err.message, EXIT.usage, 'usage');
+    throw err;
+  }
+  const lines = info.warnings.map((w) => `warning: ${w}`);
+  if (!info.requirements.length)
+    return [...lines, `template ${info.name}: no requirements.txt; it runs in ${sandboxImage(config)}`];
+  const derived = await derivedImageFor(
+    { config, log: createLogger('template', config.logLevel) },
+    info.requirements,
+  ).catch((err: unknown) => {
+    throw err instanceof InvalidInputError ? new CliError(err.message) : err;
+  });
+  const what = info.requirements.join(', ');
+  return [
+    ...lines,
+    derived.built
+      ? `template ${info.name}: built ${derived.image} in ${(derived.buildMs / 1000).toFixed(1)} s (${what})`
+      : `template ${info.name}: ${derived.image} is already built (${what})`,
+  ];
 }

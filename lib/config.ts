@@ -195,6 +195,16 @@ export const SETTINGS = {
     default: 'runc',
     doc: 'OCI runtime for CPU sandboxes: runc, or runsc (gVisor, must be registered with the Docker engine). GPU runs always use runc.',
   },
+  SCIENTIST_PIP: {
+    schema: z.string().min(1),
+    default: 'python3 -m pip',
+    doc: "The pip the worker runs on the host (with network) to download a template's requirements.txt as wheels; the derived image installs them with no network.",
+  },
+  SCIENTIST_PIP_INDEX_URL: {
+    schema: z.string(),
+    default: '',
+    doc: "Package index for templates' requirements (pip --index-url); empty = pip's own configuration.",
+  },
   SCIENTIST_CHECKPOINT_MAX_MB: {
     schema: int(1),
     default: '1024',
@@ -454,6 +464,9 @@ export interface Config {
     /** Providers in order; each later one is the fallback of the one before. */
     providers: ('semantic-scholar' | 'openalex')[];
     semanticScholar: { baseUrl: string; apiKey?: string; requestsPerS: number };
+    /** The host's pip command (argv) and package index ('' = pip's own) for derived images. */
+    pip: string[];
+    pipIndexUrl: string;
     openAlex: { baseUrl: string; mailto?: string; requestsPerS: number };
     maxAttempts: number;
     backoffMs: number;
@@ -596,6 +609,8 @@ function toConfig(v: Values): Config {
         baseUrl: v.SCIENTIST_S2_BASE_URL.replace(/\/$/, ''),
         apiKey: v.SCIENTIST_S2_API_KEY || undefined,
         requestsPerS: v.SCIENTIST_S2_REQUESTS_PER_S,
+      pip: v.SCIENTIST_PIP.split(/\s+/).filter(Boolean),
+      pipIndexUrl: v.SCIENTIST_PIP_INDEX_URL,
       },
       openAlex: {
         baseUrl: v.SCIENTIST_OPENALEX_BASE_URL.replace(/\/$/, ''),

@@ -14,7 +14,6 @@ import {
   createHostFolder,
   removeHostFolder,
   sandboxError,
-  sandboxImage,
   sandboxLimits,
   STDERR_TAIL_CHARS,
   type SandboxResult,
@@ -38,6 +37,7 @@ import { boundedResult, ExperimentResultTooLargeError } from './result-bounds';
 import { ProgressTracker } from './progress';
 import { fetchWorkspace } from './workspace';
 import { fastModeOf, TEMPLATE_MANIFEST_FILE } from './template-manifest';
+import { runImage } from './run-image';
 import { MANIFEST_FILE, runManifest } from '../integrity/manifest';
 
 /** What a training run heartbeats; the next attempt reads it back to resume. */
@@ -122,16 +122,17 @@ export async function runExperimentOnce(
       });
     beat();
 
+    const gpu = env.slot.kind === 'gpu' ? env.slot.deviceId : null;
+    const limits = sandboxLimits(config, input.timeoutMs ? { timeoutMs: input.timeoutMs } : {});
+    const checkpointMaxBytes = config.sandbox.checkpointMaxMB * 1024 * 1024;
+    // With a requirements.txt: the derived image, built here on first use (run-image.ts).
+    const image = await runImage({ config, store, log }, dir);
     // The fast mode: SCIENTIST_FAST=1, plus what template.json's "fast" adds (arguments, settings).
     const fast = fastModeOf(
       input.fast
         ? await readFile(path.join(dir, TEMPLATE_MANIFEST_FILE), 'utf8').catch(() => undefined)
         : undefined,
     );
-    const gpu = env.slot.kind === 'gpu' ? env.slot.deviceId : null;
-    const limits = sandboxLimits(config, input.timeoutMs ? { timeoutMs: input.timeoutMs } : {});
-    const checkpointMaxBytes = config.sandbox.checkpointMaxMB * 1024 * 1024;
-    const image = sandboxImage(config);
     const command = ['python3', 'experiment.py', '--out_dir', input.runName, ...fast.args];
     const runtime = gpu ? 'runc' : config.sandbox.runtime;
     // The code as it ran, hashed for the manifest (read before the run can change it).

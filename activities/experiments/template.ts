@@ -297,7 +297,8 @@ async function checkLatex(dir: string, tex: string, problems: string[]): Promise
   return bibs;
 }
 
-function checkRequirements(text: string, problems: string[]): string[] {
+/** The requirement lines of requirements.txt; a line that is not a plain requirement is a problem. */
+export function checkRequirements(text: string, problems: string[]): string[] {
   const lines = text
     .split('\n')
     .map((l) => l.replace(/(^|\s)#.*$/, '').trim())

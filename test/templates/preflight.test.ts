@@ -9,7 +9,10 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Docker from 'dockerode';
 import { storeTemplate } from '../../activities/experiments/template-source';
+import { sandboxImage } from '../../sandbox';
+import { derivedTag } from '../../sandbox/images/derived';
 import { DEFAULT_CAMPAIGN_SETTINGS, DEFAULT_PAPER_SETTINGS, artifactsQuery } from '../../contracts';
 import type { CampaignInput, CampaignOutcome, campaignWorkflow } from '../../workflows';
 import { startTestWorkers, suiteConfig, suiteStore, uniqueId, type TestWorkers } from '../harness';
@@ -63,7 +66,7 @@ function copyOf(fixture: string, change?: (dir: string) => void): string {
   return dir;
 }
 
-function input(template: string, templateKey: string): CampaignInput {
+function input(template: string, templateKey: string, fast = true): CampaignInput {
   return {
     template,
     templateKey,
@@ -72,7 +75,7 @@ function input(template: string, templateKey: string): CampaignInput {
       ...DEFAULT_CAMPAIGN_SETTINGS,
       ideas: 1,
       papers: 1,
-      paper: { ...DEFAULT_PAPER_SETTINGS, fast: true },
+      paper: { ...DEFAULT_PAPER_SETTINGS, fast },
     },
   };
 }
@@ -95,7 +98,10 @@ async function brokenCampaign(dir: string): Promise<{ outcome: CampaignOutcome; 
  * A working template: the campaign passes its preflight and asks the model for its first idea;
  * returns the baseline's final_info.json (from the campaign's artifacts) and the first request.
  */
-async function workingCampaign(dir: string): Promise<{
+async function workingCampaign(
+  dir: string,
+  fast = true,
+): Promise<{
   finalInfo: Record<string, { means: Record<string, number> }>;
   firstStep: string;
 }> {
@@ -107,7 +113,7 @@ async function workingCampaign(dir: string): Promise<{
     const handle = await workers.client.workflow.start<typeof campaignWorkflow>('campaignWorkflow', {
       workflowId,
       taskQueue: config.temporal.taskQueue,
-      args: [input(stored.info.name, stored.templateKey)],
+      args: [input(stored.info.name, stored.templateKey, fast)],
     });
     const deadline = Date.now() + 240_000;
     while (llm.requests.length === before) {
@@ -201,4 +207,32 @@ describe('preflight: templates written for the AI Scientist pass it, then the mo
     const { finalInfo } = await workingCampaign(copyOf('no-fast'));
     expect(finalInfo.noisy_line!.means.steps).toBe(150);
   }, 300_000);
+});
+
+describe('preflight: a template that needs a package the base image lacks', () => {
+  test('einops in requirements.txt: the derived image is built once and a second campaign does not rebuild it', async () => {
+    const docker = new Docker({ socketPath: config.docker.socketPath });
+    const baseId = ((await docker.getImage(sandboxImage(config)).inspect()) as { Id: string }).Id;
+    const tag = derivedTag(baseId, ['einops'], config.sandbox.pipIndexUrl);
+    // Our own image (named by the hash of our fixture's requirements): removed so the first campaign builds it.
+    await docker
+      .getImage(tag)
+      .remove({ force: true })
+      .catch(() => undefined);
+    const first = await workingCampaign(copyOf('einops-needed'), true);
+    expect(first.finalInfo.line!.means.slope).toBeCloseTo(2, 6);
+    const built = (await docker.getImage(tag).inspect()) as { Id: string };
+    const buildLog = await suiteStore(config).getText(`cache/images/${tag.replace(/[:/]/g, '-')}/build.log`);
+    expect(buildLog).toContain('Successfully installed einops');
+    // Base packages satisfy their names: nothing but pip and einops was downloaded.
+    expect(
+      [...buildLog.matchAll(/Saved \S*\/([^/\s]+\.whl)/g)].map((m) => m[1]!.split('-')[0]).sort(),
+    ).toEqual(['einops', 'pip']);
+    console.log(`derived image: ${/built \S+ in [\d.]+ s/.exec(buildLog)?.[0]}`);
+
+    // Not fast this time: the baseline is not in the cache, so it runs, in the same image.
+    const second = await workingCampaign(copyOf('einops-needed'), false);
+    expect(second.finalInfo.line!.means.slope).toBeCloseTo(2, 6);
+    expect(((await docker.getImage(tag).inspect()) as { Id: string }).Id).toBe(built.Id);
+  }, 600_000);
 });

@@ -1,0 +1,74 @@
+/**
+ * The CLI's side of templates, as a user meets it (bin/scientist as a subprocess): an invalid
+ * template named by path is refused before anything starts, with every problem in the message;
+ * `scientist template prepare` builds nothing for a template without requirements and shows
+ * pip's own error when a requirement cannot be had.
+ */
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { PROJECT_ROOT } from '../../lib/paths';
+import { FIXTURES } from './helpers';
+
+const SCIENTIST = path.join(PROJECT_ROOT, 'bin', 'scientist');
+const tmpDirs: string[] = [];
+afterAll(() => tmpDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function copyOf(fixture: string, change: (dir: string) => void = () => undefined): string {
+  const root = mkdtempSync(path.join(tmpdir(), 'tpl-cli-'));
+  tmpDirs.push(root);
+  const dir = path.join(root, fixture);
+  cpSync(path.join(FIXTURES, 'user', fixture), dir, { recursive: true });
+  change(dir);
+  return dir;
+}
+
+async function scientist(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(SCIENTIST, args, { timeout: 240_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+test('scientist run --template <path> refuses an invalid template with every problem, before anything starts', async () => {
+  const dir = copyOf('no-fast', (d) => {
+    rmSync(path.join(d, 'plot.py'));
+    writeFileSync(path.join(d, 'template.json'), '{"fast": {"args": "--steps 5"}}');
+    writeFileSync(path.join(d, 'experiment.py'), 'print("no arguments here")\n');
+  });
+  const res = await scientist('run', '--template', dir, '--name', 'never-started');
+  expect(res.code).toBe(2);
+  expect(res.stdout).not.toContain('started campaign');
+  for (const problem of [
+    `template "no-fast" (${dir}) is not valid`,
+    'missing file plot.py',
+    'no module of the template declares it',
+    'template.json: "fast.args"',
+  ])
+    expect(res.stderr).toContain(problem);
+}, 300_000);
+
+test('scientist template prepare: nothing to build without requirements.txt, one warning without a fast mode', async () => {
+  const res = await scientist('template', 'prepare', copyOf('no-fast'));
+  expect(res.code).toBe(0);
+  expect(res.stdout).toContain('template no-fast: no requirements.txt; it runs in durable-scientist/sandbox');
+  expect(res.stdout.match(/warning: /g)).toHaveLength(1);
+  expect(res.stdout).toContain('fast mode does not apply');
+}, 300_000);
+
+test('scientist template prepare: a requirement pip cannot satisfy fails with pip’s own error', async () => {
+  const dir = copyOf('einops-needed', (d) =>
+    writeFileSync(path.join(d, 'requirements.txt'), 'einops==0.0.999\n'),
+  );
+  const res = await scientist('template', 'prepare', dir);
+  expect(res.code).toBe(1);
+  expect(res.stderr).toContain('pip could not download einops==0.0.999');
+  expect(res.stderr).toMatch(
+    /ERROR: (Could not find a version that satisfies the requirement|No matching distribution found for) einops==0\.0\.999/,
+  );
+}, 300_000);
