@@ -459,14 +459,14 @@ export interface Config {
     runtime: 'runc' | 'runsc';
     checkpointMaxMB: number;
     checkpointEvery: number;
+    /** The host's pip command (argv) and package index ('' = pip's own) for derived images. */
+    pip: string[];
+    pipIndexUrl: string;
   };
   literature: {
     /** Providers in order; each later one is the fallback of the one before. */
     providers: ('semantic-scholar' | 'openalex')[];
     semanticScholar: { baseUrl: string; apiKey?: string; requestsPerS: number };
-    /** The host's pip command (argv) and package index ('' = pip's own) for derived images. */
-    pip: string[];
-    pipIndexUrl: string;
     openAlex: { baseUrl: string; mailto?: string; requestsPerS: number };
     maxAttempts: number;
     backoffMs: number;
@@ -602,6 +602,8 @@ function toConfig(v: Values): Config {
       runtime: v.SCIENTIST_SANDBOX_RUNTIME,
       checkpointMaxMB: v.SCIENTIST_CHECKPOINT_MAX_MB,
       checkpointEvery: v.SCIENTIST_CHECKPOINT_EVERY,
+      pip: v.SCIENTIST_PIP.split(/\s+/).filter(Boolean),
+      pipIndexUrl: v.SCIENTIST_PIP_INDEX_URL,
     },
     literature: {
       providers: v.SCIENTIST_LITERATURE_PROVIDERS,
@@ -609,8 +611,6 @@ function toConfig(v: Values): Config {
         baseUrl: v.SCIENTIST_S2_BASE_URL.replace(/\/$/, ''),
         apiKey: v.SCIENTIST_S2_API_KEY || undefined,
         requestsPerS: v.SCIENTIST_S2_REQUESTS_PER_S,
-      pip: v.SCIENTIST_PIP.split(/\s+/).filter(Boolean),
-      pipIndexUrl: v.SCIENTIST_PIP_INDEX_URL,
       },
       openAlex: {
         baseUrl: v.SCIENTIST_OPENALEX_BASE_URL.replace(/\/$/, ''),
