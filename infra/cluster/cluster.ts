@@ -671,8 +671,10 @@ async function ensureClusterNamespace(c: Cluster, log: Logger): Promise<void> {
 
 export async function down(c: Cluster): Promise<string[]> {
   const stopped: string[] = [];
-  for (const name of ['ui', 'proxy', ...c.layout.servers.map((_, i) => serverName(i)), 'minio', 'postgres'])
+  for (const name of ['ui', 'proxy', ...c.layout.servers.map((_, i) => serverName(i)), 'minio'])
     if (await stop(c, name)) stopped.push(name);
+  // SIGINT is PostgreSQL's fast shutdown (SIGTERM would wait for every client to leave).
+  if (await stop(c, 'postgres', 'SIGINT')) stopped.push('postgres');
   return stopped;
 }
 
