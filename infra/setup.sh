@@ -85,19 +85,27 @@ PY
 timed "Debian packages" ensure_apt_packages
 timed "npm packages" ensure_npm_packages
 # The cluster's Go binaries (Temporal server and schema tool, UI server, MinIO) at pinned versions,
-# built once into .tools/cluster/ (many minutes on 2 cores the first time, nothing after): in the
-# background, beside the CPU-light steps below.
-say "cluster binaries: building in the background (log: .data/logs/cluster-install.log)"
-mkdir -p "${SCIENTIST_DATA_DIR:-.data}/logs"
-node_modules/.bin/tsx infra/cluster/cluster.ts install >"${SCIENTIST_DATA_DIR:-.data}/logs/cluster-install.log" 2>&1 &
-CLUSTER_INSTALL=$!
-CLUSTER_T0=$SECONDS
+# built once into .tools/cluster/ (tens of minutes on 2 cores the first time, nothing after),
+# only for what needs them (`setup.sh --with-cluster`: the tests and the benchmarks), not for
+# the main job. In the background, beside the CPU-light steps below; a lock keeps a second
+# set-up started meanwhile from building them twice.
+CLUSTER_INSTALL=
+if [ "${1:-}" = --with-cluster ]; then
+  say "cluster binaries: building in the background (log: .data/logs/cluster-install.log)"
+  mkdir -p "${SCIENTIST_DATA_DIR:-.data}/logs"
+  flock "${SCIENTIST_DATA_DIR:-.data}/cluster-install.lock" node_modules/.bin/tsx infra/cluster/cluster.ts install \
+    >>"${SCIENTIST_DATA_DIR:-.data}/logs/cluster-install.log" 2>&1 &
+  CLUSTER_INSTALL=$!
+  CLUSTER_T0=$SECONDS
+fi
 timed "Python tools" ensure_python_tools
 timed "offline LLM" ensure_local_model
 # Services (Docker engine, Temporal, S3) and the sandbox image are managed in TypeScript so that
 # they read the one validated config.
 timed "services and images" node_modules/.bin/tsx infra/dev/services.ts up
-if ! wait "$CLUSTER_INSTALL"; then
-  say "FAILED: cluster binaries (see ${SCIENTIST_DATA_DIR:-.data}/logs/cluster-install.log)"; exit 1
+if [ -n "$CLUSTER_INSTALL" ]; then
+  if ! wait "$CLUSTER_INSTALL"; then
+    say "FAILED: cluster binaries (see ${SCIENTIST_DATA_DIR:-.data}/logs/cluster-install.log)"; exit 1
+  fi
+  say "cluster binaries ready ($((SECONDS - CLUSTER_T0)) s)"
 fi
-say "cluster binaries ready ($((SECONDS - CLUSTER_T0)) s)"
