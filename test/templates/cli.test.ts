@@ -9,7 +9,11 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import Docker from 'dockerode';
+import { derivedImageFor } from '../../activities/experiments/run-image';
+import { createLogger } from '../../lib/log';
 import { PROJECT_ROOT } from '../../lib/paths';
+import { suiteConfig } from '../harness';
 import { FIXTURES } from './helpers';
 
 const SCIENTIST = path.join(PROJECT_ROOT, 'bin', 'scientist');
@@ -71,4 +75,22 @@ test('scientist template prepare: a requirement pip cannot satisfy fails with pi
   expect(res.stderr).toMatch(
     /ERROR: (Could not find a version that satisfies the requirement|No matching distribution found for) einops==0\.0\.999/,
   );
+}, 300_000);
+
+test('a dependency the base image lacks is downloaded and the offline build tried again; what the base has is not', async () => {
+  const config = suiteConfig('derived-deps');
+  // markdown-it-py needs mdurl, which the base lacks; our own tag, removed afterwards.
+  const derived = await derivedImageFor({ config, log: createLogger('derived', 'warn') }, ['markdown-it-py']);
+  try {
+    expect(derived.built).toBe(true);
+    expect(derived.log).toMatch(/round 1: the base lacks mdurl/);
+    expect(derived.log).toMatch(/Successfully installed markdown-it-py-\S+ mdurl-\S+/);
+    const saved = [...derived.log.matchAll(/Saved \S*\/([^/\s]+\.whl)/g)].map((m) => m[1]!.split('-')[0]);
+    expect(saved.sort()).toEqual(['markdown_it_py', 'mdurl', 'pip']);
+  } finally {
+    await new Docker({ socketPath: config.docker.socketPath })
+      .getImage(derived.image)
+      .remove({ force: true })
+      .catch(() => undefined);
+  }
 }, 300_000);

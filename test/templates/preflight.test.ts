@@ -84,6 +84,8 @@ function input(template: string, templateKey: string, fast = true): CampaignInpu
 async function brokenCampaign(dir: string): Promise<{ outcome: CampaignOutcome; requests: number }> {
   const before = llm.requests.length;
   const stored = await storeTemplate(suiteStore(config), dir);
+  // The template's identity: the content hash of its stored copy.
+  expect(stored.templateKey).toMatch(/^cas\/workspace\/[0-9a-f]{64}$/);
   const outcome = await withWorkers((workers) =>
     workers.client.workflow.execute<typeof campaignWorkflow>('campaignWorkflow', {
       workflowId: `campaign-${stored.info.name}-${uniqueId('broken')}`,
@@ -144,6 +146,21 @@ describe('preflight: a broken template costs nothing', () => {
     expect(outcome.cost.calls).toBe(0);
     expect(outcome.ideas).toEqual([]);
     expect(requests).toBe(0);
+  }, 300_000);
+
+  test('a template the worker cannot load (no such folder in templates/): its problem, $0, no model request', async () => {
+    const before = llm.requests.length;
+    const outcome = await withWorkers((workers) =>
+      workers.client.workflow.execute<typeof campaignWorkflow>('campaignWorkflow', {
+        workflowId: `campaign-missing-${uniqueId('broken')}`,
+        taskQueue: config.temporal.taskQueue,
+        args: [{ ...input('no-such-template-anywhere', ''), templateKey: undefined }],
+      }),
+    );
+    expect(outcome.state).toBe('preflight-failed');
+    expect(outcome.reason).toContain('the folder does not exist or is not a directory');
+    expect(outcome.cost.calls).toBe(0);
+    expect(llm.requests.length - before).toBe(0);
   }, 300_000);
 
   test('a LaTeX skeleton that does not compile: TeX’s own error, $0, no model request', async () => {
