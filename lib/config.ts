@@ -409,6 +409,11 @@ export const SETTINGS = {
     default: '6',
     doc: 'Mean Overall score (1-10) at or above which the calibrated review decision is Accept; `scientist bench-reviewer apply-threshold` writes a fitted one.',
   },
+  SCIENTIST_INTEGRITY_COMPUTE_RATIO: {
+    schema: z.coerce.number().min(1),
+    default: '1.2',
+    doc: "A variant with more than this many times the baseline's parameters (or, where a run reports none, device-seconds) is compute-unfair when the paper presents it as an improvement.",
+  },
   SCIENTIST_REVIEW_THRESHOLD_SOURCE: {
     schema: z.string().max(200).optional(),
     doc: 'Where SCIENTIST_REVIEW_THRESHOLD came from (the benchmark run it was fitted on); papers record it with their decision.',
@@ -499,6 +504,8 @@ export interface Config {
   };
   /** The review decision: its threshold on the mean Overall score, and where that came from. */
   review: { threshold: number; thresholdSource?: string };
+  /** The integrity stage: the compute ratio over the baseline above which a win is compute-unfair. */
+  integrity: { computeRatio: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -661,6 +668,7 @@ function toConfig(v: Values): Config {
         threads: v.SCIENTIST_LLM_LOCAL_THREADS,
       },
     },
+    integrity: { computeRatio: v.SCIENTIST_INTEGRITY_COMPUTE_RATIO },
     review: {
       threshold: v.SCIENTIST_REVIEW_THRESHOLD,
       thresholdSource: v.SCIENTIST_REVIEW_THRESHOLD_SOURCE || undefined,

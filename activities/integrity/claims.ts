@@ -8,7 +8,7 @@
  */
 import type { RunManifest } from '../../contracts';
 
-export type ClaimKind = 'number' | 'hardware' | 'version';
+export type ClaimKind = 'number' | 'hardware' | 'version' | 'compute-unfair';
 
 /** A statement the records do not support, with the sentence around it. */
 export interface Flag {
@@ -34,7 +34,45 @@ export interface ClaimSources {
   task: string;
   /** references.bib. */
   bibliography: string;
+  /** Compute ratio over the baseline above which a variant presented as a win is compute-unfair (default 1.2). */
+  computeRatio?: number;
 }
+
+/** A variant that used clearly more than the baseline: its ratio, and whether by parameters or device time. */
+export interface ComputeExcess {
+  run: string;
+  basis: 'parameters' | 'device-seconds';
+  ratio: number;
+}
+
+/**
+ * Runs that use more than `ratio` × the baseline's (run_0) parameters, or where either run
+ * reports no parameter count, its device-seconds.
+ */
+export function computeExcess(ms: RunManifest[], ratio: number): ComputeExcess[] {
+  const base = ms.find((m) => m.runName === 'run_0');
+  if (!base) return [];
+  return ms
+    .filter((m) => m !== base)
+    .flatMap((m): ComputeExcess[] => {
+      const byParams = base.params && m.params;
+      const r = byParams
+        ? m.params! / base.params!
+        : base.deviceSeconds > 0
+          ? m.deviceSeconds / base.deviceSeconds
+          : 0;
+      return r > ratio
+        ? [{ run: m.runName, basis: byParams ? 'parameters' : 'device-seconds', ratio: r }]
+        : [];
+    });
+}
+
+/** The sentence the paper carries for each compute-unfair comparison (made by code). */
+export const excessSentence = (e: ComputeExcess) =>
+  `${e.run} uses ${e.ratio.toFixed(2)}x the ${e.basis} of the baseline (run_0), so its comparison with the baseline is not compute-matched.`;
+
+/** Words that present a variant as better than the baseline. */
+const IMPROVEMENT = /\b(improv\w*|outperform\w*|better|superior|significant\w*|beats?|gains?)\b/i;
 
 export interface ClaimReport {
   /** Numbers checked, and how many traced (by source). */
@@ -278,6 +316,16 @@ export function checkClaims(pdfText: string, src: ClaimSources): ClaimReport {
         text: n.raw,
         context: around(text, n.at, n.end),
         why: 'no logged metric, derived value, manifest, configuration, task description or cited paper holds it',
+      });
+  }
+  for (const e of computeExcess(hw, src.computeRatio ?? 1.2)) {
+    const m = IMPROVEMENT.exec(text);
+    if (m)
+      flags.push({
+        kind: 'compute-unfair',
+        text: `${e.run}: ${e.ratio.toFixed(2)}x ${e.basis}`,
+        context: around(text, m.index, m.index + m[0].length),
+        why: `the paper presents a variant as an improvement, and ${excessSentence(e)}`,
       });
   }
   return { numbers, traced, bySource, flags };

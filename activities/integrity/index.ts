@@ -16,15 +16,18 @@ import { loadWorkspace } from '../workspace';
 import type { Draft } from '../writeup/assemble';
 import { addedHazards, documentOf } from '../writeup/paper-tex';
 import { resultsTable, runResultFiles } from '../writeup/results';
-import { checkClaims, type ClaimReport, type Flag } from './claims';
+import { checkClaims, computeExcess, excessSentence, type ClaimReport, type Flag } from './claims';
 import { isManifestPath, manifestsOf, setupFacts, setupSummary } from './setup';
 
 export {
   checkClaims,
   checkedText,
+  computeExcess,
+  excessSentence,
   numbersIn,
   type ClaimReport,
   type ClaimSources,
+  type ComputeExcess,
   type Flag,
 } from './claims';
 export { cpuFacts, gpuFacts, imageFacts, MANIFEST_FILE, runManifest, seedsOf } from './manifest';
@@ -46,6 +49,8 @@ export interface IntegrityReport extends ClaimReport {
   manifests: RunManifest[];
   /** Per run: parameters where reported, device-seconds always (the compute ledger). */
   compute: { run: string; params?: number; flops?: number; deviceSeconds: number }[];
+  /** Variants over the compute ratio (whatever the text says), with the sentence the paper carries. */
+  computeUnfair: { run: string; basis: string; ratio: number; sentence: string }[];
   gates: { noise: string };
   citations: { entries: number; status: string };
 }
@@ -76,6 +81,7 @@ export function reportLatex(r: IntegrityReport): string {
     `\\item Manifests: ${r.manifests.length} run(s); ${t(s.devices.join('; ') || 'none recorded')}; ${t(s.software.join('; ') || 'no versions recorded')}.`,
     `\\item Numbers traced: ${r.traced} of ${r.numbers}${by ? ` (${t(by)})` : ''}.`,
     `\\item Flags: ${r.flags.length}${r.fixRound ? ' (after one fix round)' : ''}.`,
+    `\\item Compute: ${t(r.compute.map((c) => `${c.run} ${c.params ? `${c.params} parameters, ` : ''}${c.deviceSeconds.toFixed(1)} device-s`).join('; ') || 'no manifest')}${r.computeUnfair.length ? `. ${t(r.computeUnfair.map((c) => c.sentence).join(' '))}` : ''}.`,
     `\\item Noise gate: ${t(r.gates.noise)}.`,
     `\\item Citations: ${t(`${r.citations.entries} bibliography entries; ${r.citations.status}`)}.`,
     '\\end{itemize}',
@@ -129,6 +135,7 @@ export function createIntegrityActivities(
           ),
           task,
           bibliography: draft.references,
+          computeRatio: deps.config.integrity.computeRatio,
         });
         const entries = (draft.references.match(/@\w+\s*\{/g) ?? []).length;
         const full: IntegrityReport = {
@@ -143,6 +150,10 @@ export function createIntegrityActivities(
             ...(m.params ? { params: m.params } : {}),
             ...(m.flops ? { flops: m.flops } : {}),
             deviceSeconds: m.deviceSeconds,
+          })),
+          computeUnfair: computeExcess(manifests, deps.config.integrity.computeRatio).map((e) => ({
+            ...e,
+            sentence: excessSentence(e),
           })),
           gates: { noise: 'not computed: one seed per variant, so the paper may claim no significance' },
           citations: { entries, status: 'not re-resolved by this stage' },

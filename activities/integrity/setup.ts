@@ -6,6 +6,7 @@
 import type { RunManifest } from '../../contracts';
 import { escapeText } from '../latex/plain';
 import { parsePythonJson } from '../experiments/final-info';
+import { computeExcess, excessSentence } from './claims';
 import { MANIFEST_FILE } from './manifest';
 
 const MANIFEST_PATH = new RegExp(`^run_(\\d+)/${MANIFEST_FILE.replace('.', '\\.')}$`);
@@ -69,7 +70,7 @@ export function setupFacts(ms: RunManifest[]): string {
 }
 
 /** The paragraph and table the setup section ends with (empty when no run has a manifest). */
-export function setupLatex(ms: RunManifest[], booktabs = true): string {
+export function setupLatex(ms: RunManifest[], booktabs = true, computeRatio = 1.2): string {
   if (!ms.length) return '';
   const s = setupSummary(ms);
   const [top, mid, bottom] = booktabs
@@ -81,7 +82,10 @@ export function setupLatex(ms: RunManifest[], booktabs = true): string {
     `the facts below were measured by the pipeline, not written by hand. ` +
     `Hardware: ${t(s.devices.join('; '))}. Software inside the image: ${t(s.software.join('; '))}. ` +
     `${s.seeds.length ? `Seeds: ${t(s.seeds.join(', '))}. ` : ''}` +
-    `Table~\\ref{${SETUP_LABEL}} lists each run's time and code hash.`;
+    `Table~\\ref{${SETUP_LABEL}} lists each run's time and code hash.` +
+    computeExcess(ms, computeRatio)
+      .map((e) => ` \\textbf{Compute:} ${t(excessSentence(e))}`)
+      .join('');
   const rows = ms.map(
     (m) =>
       `${t(m.runName)} & ${m.wallSeconds.toFixed(1)} & ${m.deviceSeconds.toFixed(1)} & ${m.params ? String(m.params) : '--'} & \\texttt{${t(m.code.experimentSha256.slice(0, 10))}} \\\\`,

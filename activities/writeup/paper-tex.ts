@@ -121,7 +121,11 @@ export function createPaperTexActivities(
       unreadable,
       captions,
       tables: resultsTablesLatex(files, tableFeatures(template)),
-      setup: setupLatex(manifestsOf(files), tableFeatures(template).booktabs),
+      setup: setupLatex(
+        manifestsOf(files),
+        tableFeatures(template).booktabs,
+        deps.config.integrity.computeRatio,
+      ),
       results: files,
     };
   }

@@ -344,6 +344,8 @@ def main():
             "mmd": rbf_mmd2(truth[:1000], gen[:1000]),
             "training_time": train_time,
             "inference_time": inference_time,
+            # Parameters of the denoiser trained: the compute ledger compares variants by it.
+            "n_params": sum(p.numel() for p in model.parameters()),
         }
         curves[name] = {"train_losses": losses, "samples": gen, "truth": truth}
         print(f"dataset {name}: " + json.dumps(results[name]), flush=True)

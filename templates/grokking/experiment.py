@@ -309,6 +309,8 @@ def main():
             "final_val_acc": last["val_acc"],
             "step_val_acc_99": reached[0] if reached else steps,
             "train_time_s": time.time() - t0,
+            # Parameters of the model trained: the compute ledger compares variants by it.
+            "n_params": sum(p.numel() for p in model.parameters()),
         }
         curves[name] = log
         print(f"dataset {name}: " + json.dumps(results[name]), flush=True)

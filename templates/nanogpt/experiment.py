@@ -356,6 +356,8 @@ def main():
             # Measured over the whole run, including evaluations, so it compares end-to-end cost.
             "train_tokens_per_second": steps * tokens_per_step / train_time,
             "sample_tokens_per_second": cfg["sample_chars"] / sample_time,
+            # Parameters of the model trained: the compute ledger compares variants by it.
+            "n_params": sum(p.numel() for p in model.parameters()),
         }
         runs.append({"seed": seed, "metrics": metrics, "log": log, "sample": sample})
         print(f"seed {seed}: " + json.dumps(metrics), flush=True)

@@ -73,8 +73,14 @@ function measuredTorch(req: ProviderRequest): string {
   return m[1]!;
 }
 
-function script(results: ScriptEntry['reply'], setup: ScriptEntry['reply'], fix: ScriptEntry['reply']) {
+function script(
+  results: ScriptEntry['reply'],
+  setup: ScriptEntry['reply'],
+  fix: ScriptEntry['reply'],
+  experiments: ScriptEntry[] = [],
+) {
   return new ScriptedProvider([
+    ...experiments,
     { step: /ideas\/idea-1\/generate/, reply: IDEA },
     { step: /ideas\/idea-1\/reflect-1/, reply: { thought: 'Clear.', idea: IDEA, done: true } },
     {
@@ -136,7 +142,7 @@ describe('honest science: a paper states only what its records support', () => {
   });
   afterAll(async () => scholar.close());
 
-  async function campaign(provider: ScriptedProvider, label: string) {
+  async function campaign(provider: ScriptedProvider, label: string, paper: Partial<PaperSettings> = {}) {
     const workers = await startTestWorkers(config, { ...realDeps(config), llmProvider: provider });
     const workflowId = `campaign-grokking-${uniqueId(label)}`;
     const t0 = Date.now();
@@ -150,7 +156,7 @@ describe('honest science: a paper states only what its records support', () => {
           ideaReflections: 1,
           noveltyRounds: 1,
           papers: 1,
-          paper: PAPER,
+          paper: { ...PAPER, ...paper },
         },
       };
       const got = await workers.run(async () => {
@@ -172,6 +178,7 @@ describe('honest science: a paper states only what its records support', () => {
       const stage = integrityFigures(history.events ?? []);
       console.log(
         `honest-science ${label}: ${((Date.now() - t0) / 1000).toFixed(0)} s wall, ${provider.calls.length} model calls; ` +
+          `integrity: ${got.outcome.papers[0]!.integrity?.traced}/${got.outcome.papers[0]!.integrity?.numbers} numbers traced, ${got.outcome.papers[0]!.integrity?.flags} flag(s); ` +
           `integrity stage ${stage.seconds.toFixed(1)} s, ${stage.activities} activities, ${provider.calls.filter((c) => /integrity\//.test(c.meta.step ?? '')).length} model calls`,
       );
       return { ...got, paper: got.outcome.papers[0]! };
@@ -293,5 +300,44 @@ describe('honest science: a paper states only what its records support', () => {
     expect(pdf).toMatch(/Verdict: unsupported-?claims/); // a line may break at its hyphen
     expect(pdf).toContain('(after one fix round)');
     expect(pdf).toMatch(/hardware: V100 — the runs ran on no GPU/);
+  });
+
+  it('(c) a variant with twice the baseline’s parameters presented as a win is flagged compute-unfair; the paper says so and the reviewer sees it', async () => {
+    const provider = script(
+      'The deeper variant outperforms the baseline on every task (Table~\\ref{tab:results}).',
+      'We train the template’s transformer.',
+      'No change is needed.',
+      [
+        {
+          step: /experiments\/run_1\/edit-1/,
+          reply: editBlock('experiment.py', '    num_layers=2,', '    num_layers=4,'),
+        },
+        { step: /experiments\/run_1\/notes/, ...text('Run 1 doubles the number of transformer blocks.') },
+      ],
+    );
+    const { paper, details } = await campaign(provider, 'compute', { maxRuns: 1 });
+    expect(paper.state).toBe('completed');
+    expect(paper.runs.map((r) => r.runName)).toEqual(['run_0', 'run_1']);
+    const store = suiteStore(config);
+    const report = await store.getJson<IntegrityReport>(paper.integrity!.reportKey);
+    const [base, variant] = report.manifests;
+    // Both runs report their parameters (the templates' n_params); the variant has about twice.
+    expect(variant!.params! / base!.params!).toBeGreaterThan(1.8);
+    expect(report.computeUnfair).toEqual([
+      expect.objectContaining({ run: 'run_1', basis: 'parameters', ratio: variant!.params! / base!.params! }),
+    ]);
+    const unfair = paper.integrity!.unsupported.find((u) => u.startsWith('compute-unfair: run_1: '));
+    expect(unfair).toMatch(
+      /^compute-unfair: run_1: \d\.\d\dx parameters — the paper presents a variant as an improvement/,
+    );
+    expect(paper.integrity!.verdict).toBe('unsupported-claims');
+    expect(details).toContain('Unsupported: compute-unfair: run_1');
+    // The generated sentence is in the paper (setup section), and the reviewer read the flag.
+    const pdf = flat(await store.getText(paper.textKey!));
+    expect(pdf).toMatch(
+      /run_1 uses \d\.\d\dx the parameters of the baseline \(run_0\), so its comparison with the baseline is not compute-matched\./,
+    );
+    const reviewCall = provider.calls.find((c) => /reviewer-1\/review/.test(c.meta.step ?? ''))!;
+    expect(promptOf(reviewCall)).toMatch(/compute-unfair: run_1/);
   });
 });

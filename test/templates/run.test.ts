@@ -45,11 +45,20 @@ const EXPECTED: Record<(typeof SHIPPED_TEMPLATES)[number], { conditions: string[
       'final_val_acc',
       'step_val_acc_99',
       'train_time_s',
+      'n_params',
     ],
   },
   diffusion2d: {
     conditions: ['circle', 'moons', 'line', 'spiral'],
-    metrics: ['training_loss', 'eval_loss', 'kl_divergence', 'mmd', 'training_time', 'inference_time'],
+    metrics: [
+      'training_loss',
+      'eval_loss',
+      'kl_divergence',
+      'mmd',
+      'training_time',
+      'inference_time',
+      'n_params',
+    ],
   },
   nanogpt: {
     conditions: ['fables'],
@@ -60,6 +69,7 @@ const EXPECTED: Record<(typeof SHIPPED_TEMPLATES)[number], { conditions: string[
       'total_train_time',
       'train_tokens_per_second',
       'sample_tokens_per_second',
+      'n_params',
     ],
   },
 };

@@ -2,7 +2,13 @@
  * The claim check as a plain function: numbers traced to metrics (exact, rounded, percent,
  * derived), to the manifest and the configuration; unsupported numbers, GPU names and versions flagged.
  */
-import { checkClaims, numbersIn, seedsOf, type ClaimSources } from '../../../activities/integrity';
+import {
+  checkClaims,
+  computeExcess,
+  numbersIn,
+  seedsOf,
+  type ClaimSources,
+} from '../../../activities/integrity';
 import type { RunManifest } from '../../../contracts';
 
 const manifest: RunManifest = {
@@ -71,5 +77,20 @@ describe('claim check', () => {
 
   it('reads seeds from final_info.json at any depth', () => {
     expect(seedsOf({ x: { means: {}, config: { seed: 3 } }, y: { seeds: [3, 4] } })).toEqual([3, 4]);
+  });
+
+  it('flags a variant with twice the baseline parameters presented as a win, by parameters or device time', () => {
+    const variant = { ...manifest, runName: 'run_1', params: 2000, deviceSeconds: 90 };
+    const ms = [{ ...manifest, params: 1000 }, variant];
+    expect(computeExcess(ms, 1.2)).toEqual([{ run: 'run_1', basis: 'parameters', ratio: 2 }]);
+    // Without parameter counts: device-seconds (82.54 → 90 is within 1.2×).
+    expect(computeExcess([manifest, { ...variant, params: undefined }], 1.2)).toEqual([]);
+    expect(computeExcess([manifest, { ...variant, params: undefined, deviceSeconds: 200 }], 1.2)).toEqual([
+      { run: 'run_1', basis: 'device-seconds', ratio: 200 / 82.54 },
+    ]);
+    const win = checkClaims('The variant outperforms the baseline.', sources({ manifests: ms }));
+    expect(win.flags.map((f) => [f.kind, f.text])).toEqual([['compute-unfair', 'run_1: 2.00x parameters']]);
+    // Stated as no improvement: nothing to flag.
+    expect(checkClaims('The variant matches the baseline.', sources({ manifests: ms })).flags).toEqual([]);
   });
 });
