@@ -9,6 +9,8 @@ import {
   seedsOf,
   type ClaimSources,
 } from '../../../activities/integrity';
+import { reportLatex, type IntegrityReport } from '../../../activities/integrity';
+import { checkSection } from '../../../activities/latex';
 import type { RunManifest } from '../../../contracts';
 
 const manifest: RunManifest = {
@@ -92,5 +94,41 @@ describe('claim check', () => {
     expect(win.flags.map((f) => [f.kind, f.text])).toEqual([['compute-unfair', 'run_1: 2.00x parameters']]);
     // Stated as no improvement: nothing to flag.
     expect(checkClaims('The variant matches the baseline.', sources({ manifests: ms })).flags).toEqual([]);
+  });
+});
+
+describe('report page', () => {
+  it('is LaTeX the section check passes, whatever the names and flags hold', () => {
+    const report: IntegrityReport = {
+      paperId: 'p_1',
+      round: 2,
+      verdict: 'unsupported-claims',
+      fixRound: true,
+      numbers: 3,
+      traced: 2,
+      bySource: { metric: 2 },
+      flags: [
+        { kind: 'number', text: '97.3%', context: 'x_plus_y & 50% {odd} $', why: 'run_1 # not logged' },
+      ],
+      manifests: [manifest],
+      compute: [{ run: 'run_0', params: 10, deviceSeconds: 1 }],
+      computeUnfair: [
+        { run: 'run_1', basis: 'parameters', ratio: 2, sentence: 'run_1 uses 2.00x_the & 100%' },
+      ],
+      gates: { noise: 'not computed_yet' },
+      citations: { entries: 1, status: 'not re-resolved' },
+    };
+    const none = new Set<string>();
+    const tex = reportLatex(report);
+    expect(
+      checkSection('integrity_report', tex.replace(/\\section\*\{[^}]*\}/, ''), {
+        citeKeys: none,
+        labels: none,
+        figures: none,
+        inputs: none,
+        maxChars: 20_000,
+      }),
+    ).toEqual([]);
+    expect(tex).toContain('run\\_0 10 parameters');
   });
 });
