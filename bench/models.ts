@@ -12,6 +12,10 @@
  *   npm run bench -- models              the offline default (Qwen2.5-Coder-1.5B for ideas and code)
  *   npm run bench -- models smollm2      every role on SmolLM2-135M (the fallback, and the tests' model)
  *   npm run bench -- models analyse <campaign workflow id> [wall seconds]   measure a finished job
+ *   npm run bench -- models edit [model] [attempts]   only the experiment stage's first run: the
+ *     real activities (template, seed idea, cached baseline, planEdit, runExperiment in the
+ *     sandbox) outside a workflow, up to `attempts` edits (default 2) on `model` (default
+ *     local:qwen2.5-coder-1.5b) — edits that apply and run, in minutes rather than a whole job
  *
  * The report goes to stdout as Markdown and to .data/bench/models-<campaign>.json.
  */
@@ -26,6 +30,9 @@ import { PROJECT_ROOT } from '../lib/paths';
 import { S3ArtifactStore, type ArtifactStore } from '../lib/store';
 import { connectClient } from '../lib/temporal';
 import type { Client } from '@temporalio/client';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createGpuActivities, createMainActivities } from '../activities';
+import { realDeps } from '../workers/create-worker';
 
 interface RoleFigures {
   model: string;
@@ -240,6 +247,115 @@ export function markdown(r: ModelsReport): string {
   return lines.join('\n');
 }
 
+export interface EditBenchReport {
+  model: string;
+  load: { before: number[]; after: number[]; cores: number };
+  attempts: {
+    status: string;
+    format?: string;
+    ran?: string;
+    seconds: number;
+    promptTokens: number;
+    reusedPromptTokens: number;
+    replyTokens: number;
+    feedback?: string;
+  }[];
+}
+
+/** The experiment stage's first run with real activities, outside a workflow. */
+export async function editBench(
+  config: Config,
+  model: string,
+  maxAttempts: number,
+): Promise<EditBenchReport> {
+  const deps = realDeps(config, 'bench-models');
+  const main = createMainActivities(deps);
+  const gpu = createGpuActivities(deps);
+  // The activities heartbeat and read their context: the SDK's activity environment gives them one.
+  const env = new MockActivityEnvironment();
+  const act = <O>(fn: () => Promise<O>): Promise<O> => env.run(fn);
+  const campaignId = `bench-models-edit-${Date.now().toString(36)}`;
+  const paperId = `paper-${campaignId}`;
+  const before = loadavg();
+  const loaded = await act(() => main.loadTemplate({ campaignId, template: 'grokking' }));
+  const [idea] = await act(() => main.seedIdeas({ campaignId, templateKey: loaded.templateKey }));
+  if (!idea) throw new Error('grokking has no seed idea');
+  let { workspace } = await act(() =>
+    main.prepareWorkspace({ paperId, templateKey: loaded.templateKey, idea }),
+  );
+  const baseline = await act(() => gpu.runBaseline({ templateName: 'grokking', workspace, fast: true }));
+  ({ workspace } = await act(() =>
+    main.recordRun({ paperId, idea, run: 0, workspace, result: { ...baseline, stderrTail: '' } }),
+  ));
+  const report: EditBenchReport = { model, load: { before, after: [], cores: cpus().length }, attempts: [] };
+  let feedback: string | undefined;
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const t0 = Date.now();
+    const edit = await act(() =>
+      main.planEdit({
+        paperId,
+        idea,
+        run: 1,
+        maxRuns: 1,
+        attempt,
+        workspace,
+        feedback,
+        steering: [],
+      }),
+    );
+    const t = edit.transcriptKey ? await deps.store.getJson<StoredTranscript>(edit.transcriptKey) : undefined;
+    const row: EditBenchReport['attempts'][number] = {
+      status: edit.status,
+      format: edit.format,
+      seconds: (Date.now() - t0) / 1000,
+      promptTokens: t?.response?.usage?.inputTokens ?? 0,
+      reusedPromptTokens: t?.response?.usage?.cachedInputTokens ?? 0,
+      replyTokens: t?.response?.usage?.outputTokens ?? 0,
+    };
+    report.attempts.push(row);
+    if (edit.status !== 'edited') {
+      feedback = edit.feedback;
+      row.feedback = feedback?.slice(0, 300);
+      continue;
+    }
+    // A run that fails throws (as in the workflow): its message is the next attempt's feedback.
+    const ran = await act(() =>
+      gpu.runExperiment({
+        paperId,
+        runName: 'run_1',
+        templateName: 'grokking',
+        workspace: edit.workspace,
+        fast: true,
+      }),
+    ).then(
+      (r) => ({ outcome: r.outcome, error: '' }),
+      (err: unknown) => ({ outcome: 'failed', error: err instanceof Error ? err.message : String(err) }),
+    );
+    row.ran = ran.outcome;
+    if (ran.outcome === 'ok') break;
+    feedback = `Run 1 ended "${ran.outcome}". The end of its error output:\n${ran.error.slice(-1500)}`;
+    row.feedback = feedback.slice(0, 300);
+  }
+  report.load.after = loadavg();
+  return report;
+}
+
+function editMarkdown(r: EditBenchReport): string {
+  return [
+    `### experiment edits on ${r.model}`,
+    '',
+    `load average (1/5/15 min) before ${r.load.before.map((x) => x.toFixed(1)).join('/')}, after ${r.load.after.map((x) => x.toFixed(1)).join('/')} on ${r.load.cores} cores`,
+    '',
+    '| attempt | outcome | format | run | seconds | prompt tokens | of them reused | reply tokens |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...r.attempts.map(
+      (a, i) =>
+        `| ${i + 1} | ${a.status} | ${a.format ?? '–'} | ${a.ran ?? '–'} | ${a.seconds.toFixed(0)} | ${a.promptTokens} | ${a.reusedPromptTokens} | ${a.replyTokens} |`,
+    ),
+    ...r.attempts.filter((a) => a.feedback).map((a) => `\n- feedback: ${a.feedback!.replace(/\n/g, ' ')}`),
+  ].join('\n');
+}
+
 /** Runs the main job (infra/start.sh) under `env`, returning its wall time in seconds. */
 function runMainJob(name: string, env: NodeJS.ProcessEnv): Promise<number> {
   const t0 = Date.now();
@@ -258,6 +374,21 @@ function runMainJob(name: string, env: NodeJS.ProcessEnv): Promise<number> {
 
 export async function main(argv: string[] = []): Promise<void> {
   const [mode = 'default', ...rest] = argv;
+  if (mode === 'edit') {
+    const [model = 'local:qwen2.5-coder-1.5b', attempts = '2'] = rest;
+    const config = loadProcessConfig({
+      ...process.env,
+      SCIENTIST_LLM_CODING: model,
+      SCIENTIST_LLM_LOCAL_CONTEXT_TOKENS: process.env.SCIENTIST_LLM_LOCAL_CONTEXT_TOKENS ?? '8192',
+    });
+    const r = await editBench(config, model, Number(attempts));
+    const out = path.join(config.dataDir, 'bench', `models-edit-${Date.now().toString(36)}.json`);
+    await mkdir(path.dirname(out), { recursive: true });
+    await writeFile(out, JSON.stringify(r, null, 2));
+    console.log(editMarkdown(r));
+    console.log(`\n(report: ${out})`);
+    return;
+  }
   const config = loadProcessConfig();
   let report: ModelsReport;
   if (mode === 'analyse') {
