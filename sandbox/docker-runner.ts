@@ -326,12 +326,28 @@ export function sandboxEnv(spec: Pick<SandboxRunSpec, 'env' | 'gpuDeviceIds'>): 
   return Object.entries(env).map(([k, v]) => `${k}=${v}`);
 }
 
+/** `host:/work/…:ro` binds; a path outside /work, or one that could smuggle options, is refused. */
+function readOnlyBinds(dirs: { hostPath: string; containerPath: string }[]): string[] {
+  return dirs.map(({ hostPath, containerPath }) => {
+    const ok =
+      /^\/work(\/[A-Za-z0-9_.-]+)+$/.test(containerPath) &&
+      !containerPath.split('/').some((s) => s === '..' || s === '.') &&
+      path.isAbsolute(hostPath) &&
+      !/[:,]/.test(hostPath);
+    if (!ok)
+      throw new InvalidInputError(
+        `cannot mount ${hostPath} at ${containerPath}: only plain folders under /work/`,
+      );
+    return `${hostPath}:${containerPath}:ro`;
+  });
+}
+
 /**
  * The container policy: what the code inside can never change. GPUs are pinned by device
  * request (the NVIDIA runtime exposes only the listed devices).
  */
 export function sandboxHostConfig(
-  spec: Pick<SandboxRunSpec, 'limits' | 'runtime' | 'gpuDeviceIds'>,
+  spec: Pick<SandboxRunSpec, 'limits' | 'runtime' | 'gpuDeviceIds' | 'readOnlyDirs'>,
   workPath: string,
 ): Docker.HostConfig {
   const l = spec.limits;
@@ -344,7 +360,7 @@ export function sandboxHostConfig(
     Memory: memory,
     MemorySwap: memory,
     NanoCpus: Math.round(l.cpus * 1e9),
-    Binds: [`${workPath}:/work:rw`],
+    Binds: [`${workPath}:/work:rw`, ...readOnlyBinds(spec.readOnlyDirs ?? [])],
     Tmpfs: { '/tmp': `rw,nosuid,nodev,size=${l.tmpMB}m` },
     // A private IPC namespace with a small /dev/shm (its pages count against the memory limit):
     // multiprocessing and DataLoader workers need POSIX shared memory and semaphores.

@@ -46,6 +46,12 @@ export interface SandboxRunSpec {
   runtime?: SandboxRuntime;
   /** GPU device ids to expose (NVIDIA runtime); none = CPU only. */
   gpuDeviceIds?: string[];
+  /**
+   * Host folders mounted read-only inside /work (a template's data folders, e.g. /work/data):
+   * the code reads them where it expects them, cannot change them, and they are never copied
+   * in or back. Each must be readable by the sandbox user; `containerPath` must be under /work/.
+   */
+  readOnlyDirs?: { hostPath: string; containerPath: string }[];
   /** Receives output as it arrives (heartbeats show its tail). */
   onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
   /**

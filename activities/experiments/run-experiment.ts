@@ -38,6 +38,7 @@ import { ProgressTracker } from './progress';
 import { fetchWorkspace } from './workspace';
 import { fastModeOf, TEMPLATE_MANIFEST_FILE } from './template-manifest';
 import { runImage } from './run-image';
+import { templateData } from './template-data';
 import { MANIFEST_FILE, runManifest } from '../integrity/manifest';
 
 /** What a training run heartbeats; the next attempt reads it back to resume. */
@@ -91,7 +92,9 @@ export async function runExperimentOnce(
   // Private to the worker (0700), fresh per run, removed after: nobody can plant links in it.
   const dir = await createHostFolder(path.join(config.dataDir, 'experiments'), `${input.runName}-`);
   try {
-    await fetchWorkspace(store, input.workspace, dir);
+    // Data folders (template.json `data`) are mounted read-only from a worker cache, not copied.
+    const data = await templateData(env, input.workspace);
+    await fetchWorkspace(store, data.copied, dir);
     const outDir = path.join(dir, input.runName);
     await mkdir(outDir, { recursive: true });
 
@@ -137,7 +140,7 @@ export async function runExperimentOnce(
     const runtime = gpu ? 'runc' : config.sandbox.runtime;
     // The code as it ran, hashed for the manifest (read before the run can change it).
     const code: Record<string, Buffer> = {};
-    for (const rel of Object.keys(input.workspace).filter((p) => p.endsWith('.py')))
+    for (const rel of Object.keys(data.copied).filter((p) => p.endsWith('.py')))
       code[rel] = await readFile(path.join(dir, ...rel.split('/')));
     const result = await sandbox.run({
       runId: `${root}-a${env.attempt}`.replace(/\//g, '-'),
@@ -151,6 +154,7 @@ export async function runExperimentOnce(
       limits,
       runtime,
       gpuDeviceIds: gpu ? [gpu] : undefined,
+      readOnlyDirs: data.mounts,
       signal: env.signal,
       onOutput: (_stream, text) => {
         tracker.add(text);

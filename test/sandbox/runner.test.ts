@@ -115,6 +115,23 @@ describe('sandbox runner', () => {
     expect(sandboxHostConfig({ limits: SMALL }, '/w').DeviceRequests).toBeUndefined();
   });
 
+  it('mounts data folders read-only inside /work, and only there', () => {
+    const hc = sandboxHostConfig(
+      { limits: SMALL, readOnlyDirs: [{ hostPath: '/cache/abc', containerPath: '/work/data' }] },
+      '/w',
+    );
+    expect(hc.Binds).toEqual(['/w:/work:rw', '/cache/abc:/work/data:ro']);
+    for (const [hostPath, containerPath] of [
+      ['/cache/abc', '/etc'],
+      ['/cache/abc', '/work/../etc'],
+      ['/cache/a:rw', '/work/data'],
+      ['relative', '/work/data'],
+    ] as const)
+      expect(() =>
+        sandboxHostConfig({ limits: SMALL, readOnlyDirs: [{ hostPath, containerPath }] }, '/w'),
+      ).toThrow(/only plain folders under \/work\//);
+  });
+
   it('takes its limits from config', () => {
     const limits = sandboxLimits(config, { timeoutMs: 5000 });
     expect(limits).toMatchObject({

@@ -17,7 +17,7 @@ import { DEFAULT_CAMPAIGN_SETTINGS, DEFAULT_PAPER_SETTINGS, artifactsQuery } fro
 import type { CampaignInput, CampaignOutcome, campaignWorkflow } from '../../workflows';
 import { startTestWorkers, suiteConfig, suiteStore, uniqueId, type TestWorkers } from '../harness';
 import { FakeLlmServer, reply } from '../llm/fake-llm-server';
-import { FIXTURES } from './helpers';
+import { FIXTURES, TEMPLATES_DIR } from './helpers';
 
 const USER = path.join(FIXTURES, 'user');
 const MODEL = 'preflight-model';
@@ -60,8 +60,8 @@ afterAll(async () => {
 function copyOf(fixture: string, change?: (dir: string) => void): string {
   const root = mkdtempSync(path.join(tmpdir(), 'tpl-preflight-'));
   tmpDirs.push(root);
-  const dir = path.join(root, fixture);
-  cpSync(path.join(USER, fixture), dir, { recursive: true });
+  const dir = path.join(root, path.basename(fixture));
+  cpSync(path.isAbsolute(fixture) ? fixture : path.join(USER, fixture), dir, { recursive: true });
   change?.(dir);
   return dir;
 }
@@ -205,7 +205,7 @@ describe('preflight: templates written for the AI Scientist pass it, then the mo
     expect(firstStep).toContain('research idea');
   }, 300_000);
 
-  test('a data file over 2 MiB is stored and read by the baseline', async () => {
+  test('a data file over 2 MiB is stored, mounted read-only and read by the baseline', async () => {
     const points = (3 * 1024 * 1024) / 8; // float32 (x, y) pairs: 3 MiB
     const dir = copyOf('large-data', (d) => {
       const xy = new Float32Array(points * 2);
@@ -218,7 +218,17 @@ describe('preflight: templates written for the AI Scientist pass it, then the mo
     const { finalInfo } = await workingCampaign(dir);
     expect(finalInfo.points!.means.n_points).toBe(points);
     expect(finalInfo.points!.means.slope).toBeCloseTo(3, 3);
+    // Mounted read-only from the worker's data cache, not copied into /work.
+    expect(finalInfo.points!.means.data_read_only).toBe(1);
   }, 300_000);
+
+  test('the shipped nanogpt: its data folder mounted read-only, the fast baseline trains on it', async () => {
+    const { finalInfo } = await workingCampaign(copyOf(path.join(TEMPLATES_DIR, 'nanogpt')));
+    expect(finalInfo.fables!.means.final_val_loss).toBeGreaterThan(0);
+    expect(finalInfo.fables!.means.final_val_loss).toBeLessThan(
+      finalInfo.fables!.means.final_train_loss! * 3,
+    );
+  }, 400_000);
 
   test('no fast mode: runs with its own defaults', async () => {
     const { finalInfo } = await workingCampaign(copyOf('no-fast'));
