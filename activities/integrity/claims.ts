@@ -8,7 +8,7 @@
  */
 import type { RunManifest } from '../../contracts';
 
-export type ClaimKind = 'number' | 'hardware' | 'version' | 'compute-unfair';
+export type ClaimKind = 'number' | 'hardware' | 'version' | 'compute-unfair' | 'noise';
 
 /** A statement the records do not support, with the sentence around it. */
 export interface Flag {
@@ -36,7 +36,16 @@ export interface ClaimSources {
   bibliography: string;
   /** Compute ratio over the baseline above which a variant presented as a win is compute-unfair (default 1.2). */
   computeRatio?: number;
+  /**
+   * Whether a noise gate over seeds passed for the comparison the paper makes. Until seeds run
+   * per variant there is none: a claim of a significant or reliable difference is flagged.
+   */
+  noiseGatePassed?: boolean;
 }
+
+/** Words that claim a difference is statistically real. */
+const SIGNIFICANCE =
+  /\b(statistically\s+significant\w*|significant(?:ly)?|reliabl[ey]\s+(?:better|outperform\w*|improv\w*))\b/gi;
 
 /** A variant that used clearly more than the baseline: its ratio, and whether by parameters or device time. */
 export interface ComputeExcess {
@@ -328,5 +337,13 @@ export function checkClaims(pdfText: string, src: ClaimSources): ClaimReport {
         why: `the paper presents a variant as an improvement, and ${excessSentence(e)}`,
       });
   }
+  if (!src.noiseGatePassed)
+    for (const m of text.matchAll(SIGNIFICANCE))
+      flags.push({
+        kind: 'noise',
+        text: m[0],
+        context: around(text, m.index, m.index + m[0].length),
+        why: 'no noise gate over seeds passed (one seed per variant): say that no reliable difference can be established',
+      });
   return { numbers, traced, bySource, flags };
 }

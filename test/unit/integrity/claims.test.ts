@@ -92,6 +92,13 @@ describe('claim check', () => {
     ]);
     const win = checkClaims('The variant outperforms the baseline.', sources({ manifests: ms }));
     expect(win.flags.map((f) => [f.kind, f.text])).toEqual([['compute-unfair', 'run_1: 2.00x parameters']]);
+    // A claim of significance needs a noise gate that passed; there is none with one seed per variant.
+    const sig = checkClaims('The gain is statistically significant and significantly larger.', sources());
+    expect(sig.flags.map((f) => [f.kind, f.text])).toEqual([
+      ['noise', 'statistically significant'],
+      ['noise', 'significantly'],
+    ]);
+    expect(checkClaims('The gain is significant.', sources({ noiseGatePassed: true })).flags).toEqual([]);
     // Stated as no improvement: nothing to flag.
     expect(checkClaims('The variant matches the baseline.', sources({ manifests: ms })).flags).toEqual([]);
   });
