@@ -80,7 +80,7 @@ export function createExperimentActivities(deps: ActivityDeps): GpuPorts {
           : undefined;
       if (!gpu) throw err;
       const details = (err as SandboxError).details as Record<string, unknown> | undefined;
-      throw new InvalidInputError(gpu, {
+      throw new InvalidInputError(`${gpu}\n${(err as SandboxError).message}`, {
         cause: err,
         // The message last: the paper's reason keeps the tail's end.
         details: {

@@ -13,7 +13,8 @@ import Docker from 'dockerode';
 import { derivedImageFor } from '../../activities/experiments/run-image';
 import { createLogger } from '../../lib/log';
 import { PROJECT_ROOT } from '../../lib/paths';
-import { suiteConfig } from '../harness';
+import { suiteConfig, uniqueId } from '../harness';
+import { FakeLlmServer } from '../llm/fake-llm-server';
 import { FIXTURES } from './helpers';
 
 const SCIENTIST = path.join(PROJECT_ROOT, 'bin', 'scientist');
@@ -29,9 +30,15 @@ function copyOf(fixture: string, change: (dir: string) => void = () => undefined
   return dir;
 }
 
-async function scientist(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function scientist(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(SCIENTIST, args, { timeout: 240_000 });
+    const { stdout, stderr } = await promisify(execFile)(SCIENTIST, args, {
+      timeout: 280_000,
+      env: { ...process.env, ...env },
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -45,7 +52,7 @@ test('scientist run --template <path> refuses an invalid template with every pro
     writeFileSync(path.join(d, 'template.json'), '{"fast": {"args": "--steps 5"}}');
     writeFileSync(path.join(d, 'experiment.py'), 'print("no arguments here")\n');
   });
-  const res = await scientist('run', '--template', dir, '--name', 'never-started');
+  const res = await scientist(['run', '--template', dir, '--name', 'never-started']);
   expect(res.code).toBe(2);
   expect(res.stdout).not.toContain('started campaign');
   for (const problem of [
@@ -58,7 +65,7 @@ test('scientist run --template <path> refuses an invalid template with every pro
 }, 300_000);
 
 test('scientist template prepare: nothing to build without requirements.txt, one warning without a fast mode', async () => {
-  const res = await scientist('template', 'prepare', copyOf('no-fast'));
+  const res = await scientist(['template', 'prepare', copyOf('no-fast')]);
   expect(res.code).toBe(0);
   expect(res.stdout).toContain('template no-fast: no requirements.txt; it runs in durable-scientist/sandbox');
   expect(res.stdout.match(/warning: /g)).toHaveLength(1);
@@ -69,7 +76,7 @@ test('scientist template prepare: a requirement pip cannot satisfy fails with pi
   const dir = copyOf('einops-needed', (d) =>
     writeFileSync(path.join(d, 'requirements.txt'), 'einops==0.0.999\n'),
   );
-  const res = await scientist('template', 'prepare', dir);
+  const res = await scientist(['template', 'prepare', dir]);
   expect(res.code).toBe(1);
   expect(res.stderr).toContain('pip could not download einops==0.0.999');
   expect(res.stderr).toMatch(
@@ -92,5 +99,44 @@ test('a dependency the base image lacks is downloaded and the offline build trie
       .getImage(derived.image)
       .remove({ force: true })
       .catch(() => undefined);
+  }
+}, 300_000);
+
+test('scientist run prints a failed preflight’s whole error, and the model is never asked', async () => {
+  const llm = await FakeLlmServer.start();
+  const id = uniqueId('cli-preflight');
+  try {
+    const res = await scientist(
+      [
+        'run',
+        '--template',
+        copyOf('cuda-only'),
+        '--name',
+        id,
+        '--local-workers',
+        '--ideas',
+        '1',
+        '--papers',
+        '1',
+      ],
+      {
+        SCIENTIST_TASK_QUEUE: `test-${id}-main`,
+        SCIENTIST_GPU_TASK_QUEUE: `test-${id}-gpu`,
+        SCIENTIST_S3_PREFIX: `test/${id}/`,
+        SCIENTIST_GPU_COUNT: '0',
+        SCIENTIST_LLM_DEFAULT: 'openai:cli-preflight-model',
+        SCIENTIST_OPENAI_BASE_URL: llm.openaiBaseUrl,
+        SCIENTIST_OPENAI_API_KEY: 'sk-cli-preflight',
+        SCIENTIST_LOG_LEVEL: 'warn',
+      },
+    );
+    expect(res.stdout).toContain(`campaign campaign-cuda-only-${id}: preflight-failed`);
+    expect(res.stdout).toContain(`template cuda-only needs a GPU; no worker serving test-${id}-gpu has one`);
+    expect(res.stdout).toContain('AssertionError: Torch not compiled with CUDA enabled');
+    expect(res.stdout).toContain('total cost $0.0000');
+    expect(res.code).not.toBe(0);
+    expect(llm.requests).toHaveLength(0);
+  } finally {
+    await llm.close();
   }
 }, 300_000);
