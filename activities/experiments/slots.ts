@@ -8,10 +8,10 @@ import type { Config } from '../../lib/config';
  * its compute capability where nvidia-smi reports it. Zero GPUs means CPU mode with one slot,
  * for development (a template that needs CUDA is told so: see needsGpuMessage).
  */
-export async function discoverGpuSlots(config: Config): Promise<GpuSlot[]> {
+export async function discoverGpuSlots(config: Config, nvidiaSmi = 'nvidia-smi'): Promise<GpuSlot[]> {
   let listed: { index: string; capability?: string }[] = [];
   try {
-    const { stdout } = await promisify(execFile)('nvidia-smi', [
+    const { stdout } = await promisify(execFile)(nvidiaSmi, [
       '--query-gpu=index,compute_cap',
       '--format=csv,noheader',
     ]);
