@@ -79,7 +79,9 @@ function campaignLines(s: CampaignStatus, running: boolean): string[] {
     lines.push(
       row(
         s.awaitingApproval ? 'to approve' : 'ranked',
-        s.ranked.map((r) => `${r.name}${r.novel ? '' : ' (not novel)'}`).join(', '),
+        s.ranked
+          .map((r) => `${r.name}${r.novel ? '' : r.undecided ? ' (novelty undecided)' : ' (not novel)'}`)
+          .join(', '),
       ),
     );
   if (s.awaitingApproval) lines.push(row('waiting', 'for `scientist approve <campaign> <idea...>`'));

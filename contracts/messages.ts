@@ -95,7 +95,7 @@ export interface CampaignStatus {
   step: string;
   ideas: number;
   /** The ranked ideas once novelty is checked (novel first): what `approveIdeas` can name. */
-  ranked: { name: string; title: string; novel: boolean; score: number }[];
+  ranked: { name: string; title: string; novel: boolean; undecided?: boolean; score: number }[];
   /** True while the campaign waits at its approval gate. */
   awaitingApproval: boolean;
   /** Paper stages skipped for the papers it starts from now on. */

@@ -39,6 +39,13 @@ export interface CampaignSettings {
   budgetUsd: number;
   /** Wait for an operator to approve ideas before spending GPU time (the gate is the operator's). */
   requireApproval: boolean;
+  /**
+   * Also turn ideas whose novelty check ended undecided into papers, after the novel ones. Off
+   * (the AI Scientist's rule: undecided counts as not novel), except in the quick profile, where
+   * a small offline model with no literature reachable rarely decides and the job must still
+   * end with a paper. The idea's status says `novelty undecided`.
+   */
+  runUndecided?: boolean;
   paper: PaperSettings;
 }
 
@@ -104,5 +111,6 @@ export const QUICK_CAMPAIGN_SETTINGS: CampaignSettings = {
   noveltyRounds: 2,
   papers: 1,
   parallelism: 1,
+  runUndecided: true,
   paper: QUICK_PAPER_SETTINGS,
 };

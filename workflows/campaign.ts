@@ -58,6 +58,12 @@ export const DRAIN_BEFORE_CONTINUE_AS_NEW = 'campaign-drain-before-continue-as-n
  */
 export const TEMPLATE_PREFLIGHT = 'campaign-template-preflight';
 
+/**
+ * Patch: with `runUndecided`, ideas whose novelty check ended undecided become papers after the
+ * novel ones (before it, undecided always counted as not novel).
+ */
+export const RUN_UNDECIDED = 'campaign-run-undecided';
+
 export interface CampaignInput {
   /** The template's name (a folder of templates/, or the last part of the path the CLI was given). */
   template: string;
@@ -88,6 +94,8 @@ export interface CampaignCarry {
 export interface RankedIdea {
   idea: IdeaSummary;
   novel: boolean;
+  /** True when every novelty round ended undecided (absent in histories from before it). */
+  undecided?: boolean;
   score: number;
 }
 
@@ -160,6 +168,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignOu
       name: r.idea.name,
       title: r.idea.title,
       novel: r.novel,
+      ...(r.undecided ? { undecided: true } : {}),
       score: r.score,
     })),
     skipped: [...skip],
@@ -303,7 +312,9 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignOu
       enter('novelty');
       ranked = rankIdeas(await checkNovelty(ideas));
     }
-    const candidates = ranked.filter((r) => r.novel);
+    const undecidedToo = s.runUndecided === true && patched(RUN_UNDECIDED);
+    // Novel ideas first (rankIdeas), then, if allowed, the undecided ones.
+    const candidates = ranked.filter((r) => r.novel || (undecidedToo && r.undecided === true));
     if (candidates.length === 0) return finish('no-ideas', 'no idea survived the novelty check');
 
     // ---- approval gate (optional)
@@ -498,6 +509,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignOu
     const out: RankedIdea[] = [];
     for (const idea of ideas) {
       let novel = false;
+      let decided = false;
       let historyKey: string | undefined;
       for (let round = 1; round <= s.noveltyRounds && !ledger.overBudget; round++) {
         const r = await call(`novelty of ${idea.name}: round ${round}`, 'noveltyRound', {
@@ -511,10 +523,12 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignOu
         historyKey = r.historyKey;
         if (r.decision !== 'undecided') {
           novel = r.decision === 'novel';
+          decided = true;
           break;
         }
       }
-      out.push({ idea, novel, score: idea.interestingness + idea.feasibility + idea.novelty });
+      const score = idea.interestingness + idea.feasibility + idea.novelty;
+      out.push({ idea, novel, ...(decided ? {} : { undecided: true }), score });
     }
     return out;
   }

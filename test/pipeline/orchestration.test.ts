@@ -4,7 +4,12 @@
  */
 import { createAsk } from '../../activities/llm';
 import { createReviewActivities } from '../../activities/review';
-import { DEFAULT_CAMPAIGN_SETTINGS, DEFAULT_PAPER_SETTINGS, type MainPorts } from '../../contracts';
+import {
+  DEFAULT_CAMPAIGN_SETTINGS,
+  DEFAULT_PAPER_SETTINGS,
+  type MainPorts,
+  QUICK_CAMPAIGN_SETTINGS,
+} from '../../contracts';
 import { loadProcessConfig } from '../../lib/config';
 import { createLogger } from '../../lib/log';
 import type { CampaignInput, CampaignOutcome, PaperInput, PaperOutcome } from '../../workflows';
@@ -300,6 +305,51 @@ describe('campaign degrade path', () => {
       )) as CampaignOutcome;
       expect(fake.count('seedIdeas')).toBe(1);
       expect(outcome.papers.map((p) => p.idea.name)).toEqual(['seed']);
+    } finally {
+      await workers.close();
+    }
+  });
+
+  it('runs an idea whose novelty stayed undecided only when the settings allow it (the quick profile)', async () => {
+    const fake = fakePorts({});
+    // No literature and a weak model: every round ends undecided.
+    const main: MainPorts = {
+      ...fake.main,
+      async noveltyRound(i) {
+        const r = await fake.main.noveltyRound(i);
+        return { ...r, decision: 'undecided', query: 'q' };
+      },
+    };
+    const workers = await startStubWorkers(config, { main, gpu: fake.gpu });
+    const run = (runUndecided: boolean) =>
+      workers.client.workflow.execute('campaignWorkflow', {
+        workflowId: `campaign-grokking-${uniqueId('undecided')}`,
+        taskQueue: config.temporal.taskQueue,
+        args: [
+          {
+            template: 'grokking',
+            gpuTaskQueue: config.temporal.gpuTaskQueue,
+            settings: {
+              ...DEFAULT_CAMPAIGN_SETTINGS,
+              ideas: 1,
+              noveltyRounds: 2,
+              runUndecided,
+              paper: paperSettings,
+            },
+          },
+        ],
+      }) as Promise<CampaignOutcome>;
+    try {
+      const [strict, quick] = await workers.run(() => Promise.all([run(false), run(true)]));
+      expect(strict.state).toBe('no-ideas');
+      expect(strict.papers).toHaveLength(0);
+      expect(quick.state).toBe('completed');
+      expect(quick.ideas).toEqual([expect.objectContaining({ novel: false, undecided: true })]);
+      expect(quick.papers.map((p) => [p.idea.name, p.state])).toEqual([
+        [quick.ideas[0]!.idea.name, 'completed'],
+      ]);
+      expect(QUICK_CAMPAIGN_SETTINGS.runUndecided).toBe(true);
+      expect(DEFAULT_CAMPAIGN_SETTINGS.runUndecided).toBeFalsy();
     } finally {
       await workers.close();
     }
