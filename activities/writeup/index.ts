@@ -39,6 +39,7 @@ import {
 } from './assemble';
 import { figureLabel } from './figures';
 import { resultsTable, resultsTablesLatex } from './results';
+import { ideaTitleOf, usableTitle } from './title';
 import { isManifestPath, manifestsOf, setupFacts, SETUP_LABEL } from '../integrity/setup';
 
 export {
@@ -304,11 +305,9 @@ export function createWriteupActivities(
           const body = normaliseUnicode(cleanLatex(text));
           if (!withTitle) return { title: draft.title, body };
           const [first, ...rest] = body.split('\n');
-          const title = (first ?? '')
-            .replace(/^title:\s*/i, '')
-            .replace(/^\\title\{|\}$/g, '')
-            .trim();
-          return { title: safeTitle(title) || draft.title, body: rest.join('\n').trim() };
+          const title = usableTitle(first ?? '');
+          const fallback = draft.title || safeTitle(ideaTitleOf(files['notes.txt']?.toString() ?? '') ?? '');
+          return { title: (title && safeTitle(title)) || fallback, body: rest.join('\n').trim() };
         };
         const res = await askFor(
           [cites, placed, setupNote, task + guidance, `${keysLine} ${LATEX_RULES}`]
