@@ -139,7 +139,10 @@ describe('the experiment activity trusts nothing a run wrote', () => {
     expect(full.err).toBeUndefined();
     const r = full.ok!;
     expect(Object.keys(r.metrics)).toHaveLength(FINAL_INFO_MAX_METRICS);
-    expect(Object.keys(r.outputKeys).length).toBeLessThanOrEqual(200);
+    // At most 200 files the run wrote, plus the reproducibility manifest the worker measured.
+    const written = Object.keys(r.outputKeys).filter((k) => k !== 'run_1/reproducibility.json');
+    expect(written.length).toBeLessThanOrEqual(200);
+    expect(r.outputKeys['run_1/reproducibility.json']).toBeDefined();
     expect(r.finalInfo).toBeNull(); // over 16 KB: by key only
     const bytes = Buffer.byteLength(JSON.stringify(r));
     expect(bytes).toBeLessThan(RESULT_MAX_BYTES);
@@ -164,7 +167,11 @@ describe('the experiment activity trusts nothing a run wrote', () => {
     const r = odd.ok!;
     expect(r.outcome).toBe('ok');
     expect(r.metrics).toEqual({ 'd.acc': 0.5 });
-    expect(Object.keys(r.outputKeys).sort()).toEqual(['run_1/final_info.json', 'run_1/ok.txt']);
+    expect(Object.keys(r.outputKeys).sort()).toEqual([
+      'run_1/final_info.json',
+      'run_1/ok.txt',
+      'run_1/reproducibility.json',
+    ]);
     const log = await store.getText(r.logKey);
     expect(log).toMatch(/run_1\/bad\\xff\.txt: its name is not valid UTF-8/);
     expect(log).toMatch(/its path is longer than 1024 bytes/);

@@ -66,7 +66,12 @@ describe('runExperiment on the GPU queue', () => {
     expect(r.resumedFromStep).toBeNull();
     expect(r.metrics['toy.final_loss']).toBeLessThan(r.metrics['toy.first_loss']!);
     expect(r.finalInfo?.toy?.stderrs).toEqual({ final_loss: 0 });
-    expect(Object.keys(r.outputKeys).sort()).toEqual(['run_1/final_info.json', 'run_1/notes.txt']);
+    // The run's outputs, and the reproducibility manifest the worker measured (issue 13).
+    expect(Object.keys(r.outputKeys).sort()).toEqual([
+      'run_1/final_info.json',
+      'run_1/notes.txt',
+      'run_1/reproducibility.json',
+    ]);
     expect(r.finalInfoKey).toBe(r.outputKeys['run_1/final_info.json']);
     expect(r.logKey).toBe(`papers/${paperId}/experiments/run_1/attempt-1.log`);
     expect(await store.getText(r.logKey)).toMatch(/SCIENTIST_PROGRESS .*"total": 60/);

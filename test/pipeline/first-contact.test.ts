@@ -70,6 +70,8 @@ const plainWriteup: ScriptEntry[] = [
   { step: /writeup\/abstract\//, ...text(ABSTRACT) },
   { step: /writeup\/\w+\/(draft|refine)/, ...text('We describe this part of the study in plain words.') },
   { step: /compile\/fix-/, ...text('No change is needed.') },
+  // The integrity check's one fix round (issue 13): a reply without edit blocks changes nothing.
+  { step: /integrity\/fix/, ...text('No change is needed.') },
 ];
 
 const PAPER: PaperSettings = {
@@ -163,6 +165,8 @@ describe('first contact: a weak model still ends with a paper worth opening', ()
         step: /compile\/fix-/,
         ...text(editBlock('template.tex', '\\end{document}', '\\input{/etc/passwd}\n\\end{document}')),
       },
+      // The planted sections hold numbers no record supports: the integrity fix round is asked.
+      { step: /integrity\/fix/, ...text('No change is needed.') },
       ...review,
     ]);
     const { outcome, details, paperStatus } = await campaign(provider, 'sections');
@@ -199,7 +203,8 @@ describe('first contact: a weak model still ends with a paper worth opening', ()
     expect(pdf).toContain(
       'We compare warmup & no warmup, tune the learning_rate and reach 95% of the accuracy.',
     );
-    expect(pdf).toContain('Table 1: Results of every successful run');
+    // The setup section's measured table (issue 13) comes first, so the results table is not Table 1.
+    expect(pdf).toMatch(/Table \d: Results of every successful run/);
     const info = await store.getJson<Record<string, { means: Record<string, number> }>>(
       paper.runs[0]!.finalInfoKey!,
     );

@@ -202,7 +202,10 @@ describe('paper: operator messages', () => {
       hold.release();
       const outcome = (await h.result()) as PaperOutcome;
       expect(outcome.state).toBe('cancelled');
-      expect(outcome.reason).toMatch(/wrong idea \(stopped before review: initial review 1\/2\)/);
+      // The next stage after the compile is the integrity check (then the review).
+      expect(outcome.reason).toMatch(
+        /wrong idea \(stopped before integrity: integrity round 1: check claims\)/,
+      );
       expect(fake.count('compilePaper')).toBe(1);
       expect(fake.count('fixLatex') + fake.count('reviewPaper')).toBe(0);
       expect(outcome.cost.calls).toBeGreaterThan(0);
