@@ -23,7 +23,7 @@ import { S3ArtifactStore } from '../lib/store';
 import { connectClient, installRuntimeLogger, workflowUiUrl } from '../lib/temporal';
 import type { ReviewerBenchmarkOutcome, reviewerBenchmarkWorkflow } from '../workflows';
 import { withLocalWorkers } from '../workers/create-worker';
-import { ChangedLines, LiveBlock, type Out } from './progress';
+import { ChangedLines, LiveBlock, pollUntilStopped, type Out } from './progress';
 
 export interface BenchRunOptions {
   data: string;
@@ -154,28 +154,7 @@ export function followBenchmark(
     if (live) live.render([line]);
     else plain.render(new Map([[workflowId, line.replace(/ · \d+s$/, '')]]));
   };
-  let stopped = false;
-  let wake: () => void = () => undefined;
-  const loop = (async () => {
-    while (!stopped) {
-      await tick();
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, everyMs);
-        wake = () => {
-          clearTimeout(t);
-          r();
-        };
-      });
-    }
-  })();
-  return {
-    async stop() {
-      stopped = true;
-      wake();
-      await loop;
-      await Promise.race([tick(), new Promise((r) => setTimeout(r, 3000).unref())]);
-    },
-  };
+  return pollUntilStopped(tick, everyMs);
 }
 
 /**

@@ -149,3 +149,32 @@ export class ChangedLines {
     }
   }
 }
+
+/**
+ * Runs `tick` every `everyMs` until stopped; `stop()` ends the wait at once and takes one last
+ * look (bounded to 3 s), so a display ends on the final state.
+ */
+export function pollUntilStopped(tick: () => Promise<void>, everyMs: number): { stop(): Promise<void> } {
+  let stopped = false;
+  let wake: () => void = () => undefined;
+  const loop = (async () => {
+    while (!stopped) {
+      await tick();
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, everyMs);
+        wake = () => {
+          clearTimeout(t);
+          r();
+        };
+      });
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      wake();
+      await loop;
+      await Promise.race([tick(), new Promise((r) => setTimeout(r, 3000).unref())]);
+    },
+  };
+}

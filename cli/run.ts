@@ -22,6 +22,7 @@ import {
   ChangedLines,
   LiveBlock,
   paperLabel,
+  pollUntilStopped,
   renderBlock,
   renderLines,
   type FollowState,
@@ -194,27 +195,5 @@ export function followProgress(
     }
     draw();
   };
-  let stopped = false;
-  let wake: () => void = () => undefined;
-  const loop = (async () => {
-    while (!stopped) {
-      await tick();
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, everyMs);
-        wake = () => {
-          clearTimeout(t);
-          r();
-        };
-      });
-    }
-  })();
-  return {
-    /** Stops polling after one last look (bounded), so the display ends on the final state. */
-    async stop() {
-      stopped = true;
-      wake();
-      await loop;
-      await Promise.race([tick(), new Promise((r) => setTimeout(r, 3000).unref())]);
-    },
-  };
+  return pollUntilStopped(tick, everyMs);
 }
