@@ -14,18 +14,13 @@ import type { ProviderRequest } from '../../activities/llm/types';
 import { cpuFacts, type IntegrityReport } from '../../activities/integrity';
 import { formatNumber } from '../../activities/writeup';
 import type { RunManifest } from '../../contracts';
-import {
-  DEFAULT_CAMPAIGN_SETTINGS,
-  DEFAULT_PAPER_SETTINGS,
-  paperStatusQuery,
-  SA,
-  type PaperSettings,
-} from '../../contracts';
+import { DEFAULT_PAPER_SETTINGS, paperStatusQuery, SA, type PaperSettings } from '../../contracts';
 import { keys } from '../../lib/store';
 import { sandboxImage } from '../../sandbox';
 import { realDeps } from '../../workers/create-worker';
-import type { CampaignInput, campaignWorkflow } from '../../workflows';
+import type { campaignWorkflow } from '../../workflows';
 import { startTestWorkers, suiteConfig, suiteStore, uniqueId } from '../harness';
+import { oneIdeaCampaign, scholarSuiteConfig } from '../harness/campaign';
 import { editBlock, reviewForm } from '../harness/replies';
 import { FakeScholarServer } from '../literature/fake-scholar-server';
 import { ScriptedProvider, type ScriptEntry } from '../llm/scripted-provider';
@@ -134,11 +129,7 @@ describe('honest science: a paper states only what its records support', () => {
 
   beforeAll(async () => {
     await scholar.start();
-    config = suiteConfig('honest-science', {
-      SCIENTIST_S2_BASE_URL: scholar.s2BaseUrl,
-      SCIENTIST_OPENALEX_BASE_URL: scholar.openAlexBaseUrl,
-      SCIENTIST_GPU_COUNT: '0',
-    });
+    config = scholarSuiteConfig('honest-science', scholar);
   });
   afterAll(async () => scholar.close());
 
@@ -147,18 +138,7 @@ describe('honest science: a paper states only what its records support', () => {
     const workflowId = `campaign-grokking-${uniqueId(label)}`;
     const t0 = Date.now();
     try {
-      const input: CampaignInput = {
-        template: 'grokking',
-        gpuTaskQueue: config.temporal.gpuTaskQueue,
-        settings: {
-          ...DEFAULT_CAMPAIGN_SETTINGS,
-          ideas: 1,
-          ideaReflections: 1,
-          noveltyRounds: 1,
-          papers: 1,
-          paper: { ...PAPER, ...paper },
-        },
-      };
+      const input = oneIdeaCampaign(config, { ...PAPER, ...paper }, { noveltyRounds: 1 });
       const got = await workers.run(async () => {
         const done = await workers.client.workflow.execute<typeof campaignWorkflow>('campaignWorkflow', {
           workflowId,
