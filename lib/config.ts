@@ -233,7 +233,12 @@ export const SETTINGS = {
   SCIENTIST_GPU_COUNT: {
     schema: z.union([z.literal('auto'), int(0, 64)]),
     default: 'auto',
-    doc: 'GPUs this GPU worker serves; auto = ask nvidia-smi (none found = CPU mode, one slot).',
+    doc: 'GPUs this GPU worker serves; auto = ask nvidia-smi (none found = CPU mode, SCIENTIST_CPU_SLOTS slots). Count real GPUs only: each slot is pinned to a device.',
+  },
+  SCIENTIST_CPU_SLOTS: {
+    schema: int(1, 64),
+    default: '1',
+    doc: 'Slots a GPU worker offers in CPU mode (no GPUs found, or SCIENTIST_GPU_COUNT=0): experiments it runs at once, each with its own SCIENTIST_SANDBOX_CPUS.',
   },
   SCIENTIST_LITERATURE_PROVIDERS: {
     schema: z
@@ -488,7 +493,11 @@ export interface Config {
     timeoutMs: number;
     memoryMB: number;
   };
-  gpu: { count: 'auto' | number };
+  gpu: {
+    count: 'auto' | number;
+    /** Slots in CPU mode (no GPUs): concurrent experiments, each with the sandbox's CPU limit. */
+    cpuSlots: number;
+  };
   llm: {
     /** provider:model per role; roles without a setting use `default`. */
     default: string;
@@ -637,7 +646,7 @@ function toConfig(v: Values): Config {
       timeoutMs: v.SCIENTIST_LATEX_TIMEOUT_S * 1000,
       memoryMB: v.SCIENTIST_LATEX_MEMORY_MB,
     },
-    gpu: { count: v.SCIENTIST_GPU_COUNT },
+    gpu: { count: v.SCIENTIST_GPU_COUNT, cpuSlots: v.SCIENTIST_CPU_SLOTS },
     llm: {
       default: v.SCIENTIST_LLM_DEFAULT,
       roles: {

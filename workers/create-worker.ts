@@ -67,7 +67,7 @@ export async function createWorker(
     namespace: config.temporal.namespace,
     taskQueue,
     identity: `${role}@${hostname()}:${process.pid}`,
-    // A GPU worker runs at most one experiment per GPU slot (CPU mode: one slot).
+    // A GPU worker runs at most one experiment per GPU slot (CPU mode: SCIENTIST_CPU_SLOTS).
     maxConcurrentActivityTaskExecutions:
       options.maxConcurrentActivities ??
       (role === 'gpu' ? (await discoverGpuSlots(config)).length : undefined),

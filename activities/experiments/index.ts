@@ -49,7 +49,7 @@ export function createExperimentActivities(deps: ActivityDeps): GpuPorts {
       ? { ...i, workspace: await workspaceManifest(deps.store, i.workspace) }
       : { ...i, workspace: i.workspace };
 
-  // One pool per worker: at most one experiment per GPU (CPU mode: one slot).
+  // One pool per worker: at most one experiment per GPU (CPU mode: SCIENTIST_CPU_SLOTS slots).
   const pool = new SlotPool(() => discoverGpuSlots(deps.config));
 
   /** `baseline`: the unmodified template runs; code that needs CUDA on a CPU slot is told so. */

@@ -5,8 +5,9 @@ import type { Config } from '../../lib/config';
 
 /**
  * The GPU worker's slots: SCIENTIST_GPU_COUNT if set, else the GPUs nvidia-smi lists, each with
- * its compute capability where nvidia-smi reports it. Zero GPUs means CPU mode with one slot,
- * for development (a template that needs CUDA is told so: see needsGpuMessage).
+ * its compute capability where nvidia-smi reports it. Zero GPUs means CPU mode with
+ * SCIENTIST_CPU_SLOTS slots (default one), each run with the sandbox's own CPU limit (a template
+ * that needs CUDA is told so: see needsGpuMessage).
  */
 export async function discoverGpuSlots(config: Config, nvidiaSmi = 'nvidia-smi'): Promise<GpuSlot[]> {
   let listed: { index: string; capability?: string }[] = [];
@@ -26,7 +27,7 @@ export async function discoverGpuSlots(config: Config, nvidiaSmi = 'nvidia-smi')
     listed = [];
   }
   const count = config.gpu.count === 'auto' ? listed.length : config.gpu.count;
-  if (count === 0) return [{ kind: 'cpu' }];
+  if (count === 0) return Array.from({ length: config.gpu.cpuSlots }, () => ({ kind: 'cpu' }) as const);
   return Array.from({ length: count }, (_, i) => {
     const capability = listed[i]?.capability;
     return { kind: 'gpu', deviceId: String(i), ...(capability ? { capability } : {}) };

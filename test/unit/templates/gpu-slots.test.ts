@@ -1,7 +1,8 @@
 /**
  * GPU slots and their capability, read from nvidia-smi's CSV (here a stand-in script
- * that prints what nvidia-smi prints on a two-GPU host: this machine has no GPU), and the message
- * for a template that needs CUDA on a CPU slot.
+ * that prints what nvidia-smi prints on a two-GPU host: this machine has no GPU), the CPU slots
+ * of a host without GPUs (SCIENTIST_CPU_SLOTS), and the message for a template that needs CUDA
+ * on a CPU slot.
  */
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +24,30 @@ test('each GPU slot carries the compute capability nvidia-smi reports', async ()
     { kind: 'gpu', deviceId: '1', capability: '8.6' },
   ]);
   expect(await discoverGpuSlots(loadConfig({ SCIENTIST_GPU_COUNT: '0' }), smi)).toEqual([{ kind: 'cpu' }]);
+});
+
+test('a host without GPUs offers SCIENTIST_CPU_SLOTS CPU slots (default one); a host with GPUs ignores it', async () => {
+  const none = path.join(bin, 'no-nvidia-smi');
+  expect(await discoverGpuSlots(loadConfig({}), none)).toEqual([{ kind: 'cpu' }]);
+  expect(await discoverGpuSlots(loadConfig({ SCIENTIST_CPU_SLOTS: '3' }), none)).toEqual([
+    { kind: 'cpu' },
+    { kind: 'cpu' },
+    { kind: 'cpu' },
+  ]);
+  expect(
+    await discoverGpuSlots(loadConfig({ SCIENTIST_GPU_COUNT: '0', SCIENTIST_CPU_SLOTS: '2' }), smi),
+  ).toHaveLength(2);
+  expect(await discoverGpuSlots(loadConfig({ SCIENTIST_CPU_SLOTS: '4' }), smi)).toEqual([
+    { kind: 'gpu', deviceId: '0', capability: '9.0' },
+    { kind: 'gpu', deviceId: '1', capability: '8.6' },
+  ]);
+});
+
+test('SCIENTIST_CPU_SLOTS is a whole number from 1 to 64', () => {
+  expect(loadConfig({}).gpu.cpuSlots).toBe(1);
+  expect(loadConfig({ SCIENTIST_CPU_SLOTS: '8' }).gpu.cpuSlots).toBe(8);
+  for (const bad of ['0', '65', '1.5', 'two'])
+    expect(() => loadConfig({ SCIENTIST_CPU_SLOTS: bad })).toThrow(/SCIENTIST_CPU_SLOTS/);
 });
 
 test('a CUDA request on a CPU slot names the template and the queue; anything else is not about GPUs', () => {
