@@ -40,6 +40,7 @@ import {
   type WorkspaceKey,
 } from '../contracts';
 import { activityCaller, Control, Stopped, usd } from './control';
+import { integrityStage } from './integrity-stage';
 import { reviewEnsemble } from './review-ensemble';
 import { StageBoard } from './stage-board';
 
@@ -317,7 +318,18 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
     // ---- integrity
     if (patched(INTEGRITY)) {
       if (!enter('integrity')) return overBudget();
-      const checked = await integrityStage(draftKey, compiled, workspace);
+      const checked = await integrityStage(
+        call,
+        { paperId, idea: input.idea, settings: s, workspace, draftKey, compiled },
+        {
+          spent: (spend) => ledger.record('integrity', spend),
+          artifacts,
+          checked: (summary) => {
+            integrity = summary;
+            publish();
+          },
+        },
+      );
       compiled = checked.compiled;
       compiled.textKey = checked.compiled.textKey; // narrows it again for the review below
       draftKey = checked.draftKey;
@@ -622,71 +634,6 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
     return last.pdfKey && last.textKey
       ? { ...last, draftKey: draft }
       : (best ?? { ...last, draftKey: draft });
-  }
-
-  /**
-   * The claim check on the compiled text; what it flags goes back to the writing model once,
-   * the fixed draft is compiled and checked again; then the report page is compiled in. A
-   * compile that makes no PDF keeps the paper as it was.
-   */
-  async function integrityStage<C extends { pdfKey?: string; textKey?: string; degraded: Degradation[] }>(
-    startDraft: string,
-    startCompiled: C,
-    ws: WorkspaceKey,
-  ) {
-    let draft = startDraft;
-    let compiled: C = startCompiled;
-    const compileOnce = async (step: string, round: number, d: string) => {
-      const res = await call(step, 'compilePaper', { paperId, round, draftKey: d, workspace: ws });
-      artifacts['compile/log'] = res.logKey;
-      return res.pdfKey && res.textKey ? res : undefined;
-    };
-    const check = (round: number, d: string, textKey: string, fixRound: boolean) =>
-      call(`integrity round ${round}: check claims`, 'checkIntegrity', {
-        paperId,
-        round,
-        draftKey: d,
-        textKey,
-        workspace: ws,
-        idea: input.idea,
-        settings: { ...s },
-        fixRound,
-      });
-    let checked = await check(1, draft, compiled.textKey!, false);
-    if (checked.summary.flags > 0) {
-      const fixed = await call('integrity: fix unsupported claims', 'fixClaims', {
-        paperId,
-        draftKey: draft,
-        workspace: ws,
-        reportKey: checked.summary.reportKey,
-      });
-      spent('integrity', fixed);
-      const recompiled = fixed.changed
-        ? await compileOnce('integrity: compile the fix', s.compileRounds + 1, fixed.draftKey)
-        : undefined;
-      if (recompiled) {
-        draft = recompiled.draftKey ?? fixed.draftKey;
-        compiled = { ...compiled, ...recompiled, degraded: recompiled.degraded ?? [] };
-        checked = await check(2, draft, recompiled.textKey!, true);
-      } else checked = { ...checked, summary: { ...checked.summary, fixRound: true } };
-    }
-    integrity = checked.summary;
-    artifacts.integrity = integrity.reportKey;
-    upsertSearchAttributes([{ key: SA.integrity, value: integrity.verdict }]);
-    publish();
-    const withReport = await compileOnce(
-      'integrity: compile the report page',
-      s.compileRounds + 2,
-      checked.draftKey,
-    );
-    if (withReport) {
-      draft = withReport.draftKey ?? checked.draftKey;
-      compiled = { ...compiled, ...withReport, degraded: withReport.degraded ?? [] };
-      artifacts.pdf = withReport.pdfKey!;
-      artifacts.text = withReport.textKey!;
-    }
-    // Every compile kept above made a PDF and its text.
-    return { compiled: compiled as C & { pdfKey: string; textKey: string }, draftKey: draft };
   }
 
   async function reviewRound(round: string, textKey: string) {
