@@ -30,6 +30,7 @@ export type {
   Degradation,
   EditFormat,
   ExperimentRunResult,
+  FigureCritiqueSummary,
   GpuPorts,
   IdeaSummary,
   LlmStep,

@@ -78,6 +78,8 @@ export interface PaperStatus {
   ideaTitle: string;
   /** Parts made in a lesser way than planned so far (a section typeset as plain text, the template's figures). */
   degraded?: { part: string; reason: string }[];
+  /** The figure critique once it has run or been skipped (the report is the `figure-critique` artifact). */
+  figureCritique?: { status: 'critiqued' | 'skipped'; note: string; needsFix: number; critiqued: number };
   /** The integrity stage's counts once it has run (the report itself is the `integrity` artifact). */
   integrity?: {
     verdict: 'clean' | 'unsupported-claims';

@@ -35,6 +35,19 @@ export interface Degradation {
   reason: string;
 }
 
+/** What the figure critique did, small enough for history and the status query. */
+export interface FigureCritiqueSummary {
+  status: 'critiqued' | 'skipped';
+  /** In words: "figure critique skipped: local:… takes no images", or what the critique found. */
+  note: string;
+  /** The report in the store (papers/<id>/plots/critique-<attempt>.json), when it ran. */
+  critiqueKey?: string;
+  /** Figures the critique says need a fix (or that could not be shown to the model). */
+  needsFix: number;
+  /** Figures shown to the model. */
+  critiqued: number;
+}
+
 /** A workspace version: the manifest key (path → content-addressed key) of the paper's files. */
 export type WorkspaceKey = string;
 
@@ -168,6 +181,19 @@ export interface MainPorts {
     workspace: WorkspaceKey;
     figureKeys: string[];
   }): Promise<LlmStep & { workspace: WorkspaceKey }>;
+  /**
+   * A vision model's look at each figure with its caption and the run data it plots (legibility,
+   * labels and legend, whether it shows what the caption claims): the report is stored at
+   * `critiqueKey`; `feedback` (when a figure needs a fix) is for the next plot.py edit. Skipped,
+   * with a note saying why, when the review role's model takes no images.
+   */
+  critiqueFigures(input: {
+    paperId: string;
+    attempt: number;
+    workspace: WorkspaceKey;
+    figureKeys: string[];
+    runNames: string[];
+  }): Promise<LlmStep & FigureCritiqueSummary & { feedback?: string }>;
   writeSection(input: {
     paperId: string;
     section: string;
@@ -212,6 +238,8 @@ export interface MainPorts {
     reviewer: number;
     textKey: string;
     reflections: number;
+    /** The figure critique's report (critiqueFigures), read with the paper. */
+    figureCritiqueKey?: string;
   }): Promise<LlmStep & { reviewKey: string | null; overall?: number }>;
   metaReview(input: { paperId: string; round: string; reviewKeys: string[]; threshold: number }): Promise<
     LlmStep & {

@@ -361,6 +361,13 @@ export const SETTINGS = {
       }),
     doc: 'JSON: USD per million tokens per model, over the built-in table, e.g. {"my-model":{"input":0.5,"cachedInput":0.1,"output":1.5,"contextTokens":32768}}.',
   },
+  SCIENTIST_LLM_IMAGE_MODELS: {
+    schema: z
+      .string()
+      .regex(/^\s*(-?[\w./:@-]+\s*(,\s*-?[\w./:@-]+\s*)*)?$/, 'a comma-separated list of model ids'),
+    default: '',
+    doc: 'Models that take images (the figure critique), beyond the built-in table (gpt-4o, gpt-4.1, gpt-5, o1, o3, o4-mini, Claude 3.5 and 3.7 Sonnet and the Claude 4 models, Gemini 2.5): comma-separated ids or prefixes, e.g. a vision model on an OpenAI-compatible endpoint (`qwen2.5-vl,llava`); `-id` marks one that takes none. The local models never do.',
+  },
   SCIENTIST_OPENAI_API_KEY: {
     schema: z.string().optional(),
     doc: 'API key of the OpenAI(-compatible) endpoint. Secret: environment only.',
@@ -505,6 +512,8 @@ export interface Config {
     /** Raw JSON of SCIENTIST_LLM_PARAMS / SCIENTIST_LLM_PRICES (validated by activities/llm). */
     paramsJson?: string;
     pricesJson?: string;
+    /** SCIENTIST_LLM_IMAGE_MODELS, split: ids or prefixes that take images, `-id` those that do not. */
+    imageModels: string[];
     openai: { apiKey?: string; baseUrl?: string; jsonMode: 'json_schema' | 'json_object' | 'prompt' };
     anthropic: { apiKey?: string; baseUrl?: string };
     timeoutMs: number;
@@ -658,6 +667,9 @@ function toConfig(v: Values): Config {
       },
       paramsJson: v.SCIENTIST_LLM_PARAMS || undefined,
       pricesJson: v.SCIENTIST_LLM_PRICES || undefined,
+      imageModels: v.SCIENTIST_LLM_IMAGE_MODELS.split(',')
+        .map((m) => m.trim())
+        .filter(Boolean),
       openai: {
         apiKey: v.SCIENTIST_OPENAI_API_KEY || undefined,
         baseUrl: v.SCIENTIST_OPENAI_BASE_URL || undefined,

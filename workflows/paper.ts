@@ -17,6 +17,7 @@ import {
   type ExperimentFailureDetails,
   type Degradation,
   type ExperimentRunResult,
+  type FigureCritiqueSummary,
   type GpuPorts,
   gpuActivityOptions,
   MAIN_ACTIVITY_OPTIONS,
@@ -90,6 +91,8 @@ export interface PaperOutcome {
   degraded?: Degradation[];
   /** The integrity stage: numbers traced, unsupported statements left, the report's key. */
   integrity?: IntegritySummary;
+  /** The figure critique of the figures the paper kept, or why it was skipped. */
+  figureCritique?: FigureCritiqueSummary;
 }
 
 export type { Degradation };
@@ -106,6 +109,11 @@ const DEGRADATIONS = 'paper-degradations';
 const REVIEW_THRESHOLD = 'review-threshold-recorded';
 /** INTEGRITY: after the compile, the claim check (one fix round), the report page, its verdict. */
 const INTEGRITY = 'paper-integrity';
+/**
+ * FIGURE_CRITIQUE: after the figures are described, a model that takes images critiques them;
+ * a figure to fix sends plot.py back for another edit, and the reviewers read the critique.
+ */
+const FIGURE_CRITIQUE = 'figure-critique';
 
 export { paperStatusQuery };
 
@@ -128,6 +136,7 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
   const degraded: Degradation[] = [];
   let compiledDegraded: Degradation[] = [];
   let integrity: IntegritySummary | undefined;
+  let figureCritique: FigureCritiqueSummary | undefined;
   const artifacts: Record<string, string> = {};
   const status = {
     stage: 'baseline' as PaperStage,
@@ -154,6 +163,16 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
     steering: control.steering,
     ideaTitle: input.idea.title,
     ...(degraded.length + compiledDegraded.length ? { degraded: [...degraded, ...compiledDegraded] } : {}),
+    ...(figureCritique
+      ? {
+          figureCritique: {
+            status: figureCritique.status,
+            note: figureCritique.note,
+            needsFix: figureCritique.needsFix,
+            critiqued: figureCritique.critiqued,
+          },
+        }
+      : {}),
     ...(integrity
       ? {
           integrity: {
@@ -197,6 +216,7 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
       ...(skip.size ? [`Skipping: ${[...skip].join(', ')}`] : []),
       ...(status.lastError ? [`Last error: ${status.lastError.slice(0, 200)}`] : []),
       ...[...degraded, ...compiledDegraded].map((d) => `Degraded: ${d.part} — ${d.reason.slice(0, 200)}`),
+      ...(figureCritique ? [`Figures: ${figureCritique.note}`] : []),
       ...(integrity
         ? [
             `Integrity: **${integrity.verdict}** — ${integrity.traced}/${integrity.numbers} numbers traced, ${integrity.flags} flag(s), ${integrity.manifests} manifest(s)`,
@@ -365,6 +385,7 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
       review,
       ...(degradedNow().length ? { degraded: degradedNow() } : {}),
       ...(integrity ? { integrity } : {}),
+      ...(figureCritique ? { figureCritique } : {}),
       // The paper and its PDF stand; only its scores are missing.
       reason: review
         ? undefined
@@ -487,6 +508,8 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
   async function plots(ws: WorkspaceKey): Promise<WorkspaceKey> {
     const runNames = runs.filter((r) => r.outcome === 'ok').map((r) => r.runName);
     let feedback: string | undefined;
+    /** Figures the critique asked to fix, kept in case no later attempt plots at all. */
+    let kept: { workspace: WorkspaceKey; critique: FigureCritiqueSummary } | undefined;
     for (let attempt = 1; attempt <= s.maxPlotAttempts && !skip.has('plots'); attempt++) {
       const edit = await call(`plot attempt ${attempt}: edit plot.py`, 'editPlot', {
         paperId,
@@ -514,9 +537,22 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
           figureKeys: plotted.figureKeys,
         });
         spent('plots', described);
-        return described.workspace;
+        if (!patched(FIGURE_CRITIQUE)) return described.workspace;
+        const critique = await critiqueFigures(attempt, described.workspace, plotted.figureKeys, runNames);
+        if (!critique.feedback || attempt === s.maxPlotAttempts) return described.workspace;
+        // Figures to fix: the next edit starts from this plot.py, with what the critique found.
+        kept = { workspace: described.workspace, critique: figureCritique! };
+        ws = edit.workspace;
+        feedback = critique.feedback;
+        continue;
       }
       feedback = `plot.py failed:\n${plotted.stderrTail}`;
+    }
+    if (kept) {
+      // No later attempt plotted: the critiqued figures stand, and so does their critique.
+      figureCritique = kept.critique;
+      publish();
+      return kept.workspace;
     }
     if (!skip.has('plots') && patched(TEMPLATE_PLOTS)) {
       // `ws` still has the template's plot.py (a failed edit never reaches it): every paper gets
@@ -535,6 +571,9 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
           figureKeys: plotted.figureKeys,
         });
         spent('plots', described);
+        // The reviewers still read what a vision model saw in the template's figures.
+        if (patched(FIGURE_CRITIQUE))
+          await critiqueFigures(0, described.workspace, plotted.figureKeys, runNames);
         degraded.push({
           part: 'figures',
           reason: `no edit of plot.py worked in ${s.maxPlotAttempts} attempt(s); the figures are the template's own`,
@@ -546,6 +585,26 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
     // A plotting failure does not fail the paper: it is written without figures.
     status.lastError = 'plotting failed; the paper has no figures';
     return ws;
+  }
+
+  /** The figure critique; its outcome (or why it was skipped) goes to the status and the outcome. */
+  async function critiqueFigures(
+    attempt: number,
+    workspace: WorkspaceKey,
+    figureKeys: string[],
+    runNames: string[],
+  ) {
+    const critique = await call(
+      attempt ? `plot attempt ${attempt}: critique the figures` : 'critique the figures',
+      'critiqueFigures',
+      { paperId, attempt, workspace, figureKeys, runNames },
+    );
+    spent('plots', critique);
+    const { feedback: _feedback, spend: _spend, transcriptKey: _transcript, ...summary } = critique;
+    figureCritique = summary;
+    if (summary.critiqueKey) artifacts['figure-critique'] = summary.critiqueKey;
+    publish();
+    return critique;
   }
 
   async function writeUp(ws: WorkspaceKey): Promise<string> {
@@ -646,6 +705,7 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
         reviewers: s.reviewers,
         reflections: s.reviewReflections,
         threshold: s.decisionThreshold,
+        ...(figureCritique?.critiqueKey ? { figureCritiqueKey: figureCritique.critiqueKey } : {}),
       },
       {
         spent: (spend) => ledger.record('review', spend),

@@ -22,6 +22,8 @@ export interface ReviewEnsembleInput {
   reviewers: number;
   reflections: number;
   threshold: number;
+  /** The figure critique's report, read by every reviewer with the paper. */
+  figureCritiqueKey?: string;
 }
 
 export interface ReviewEnsembleResult {
@@ -52,6 +54,7 @@ export async function reviewEnsemble(
       reviewer,
       textKey,
       reflections: input.reflections,
+      ...(input.figureCritiqueKey ? { figureCritiqueKey: input.figureCritiqueKey } : {}),
     });
     hooks.spent(r.spend);
     if (r.reviewKey) {

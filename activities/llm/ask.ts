@@ -26,7 +26,9 @@ export function createAsk(deps: Pick<ActivityDeps, 'config' | 'log' | 'store' | 
           role: req.role,
           system: req.system,
           context: req.context?.filter((c) => c.text.trim() !== ''),
-          messages: [{ role: 'user', content: req.prompt }],
+          messages: [
+            { role: 'user', content: req.prompt, ...(req.images?.length ? { images: req.images } : {}) },
+          ],
           schema,
           maxTokens,
         },

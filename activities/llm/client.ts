@@ -4,7 +4,7 @@
  * bounded repair round), and account usage and cost.
  */
 import type { Config } from '../../lib/config';
-import { LlmContextLengthError, LlmOutputInvalidError } from '../../lib/errors';
+import { InvalidInputError, LlmContextLengthError, LlmOutputInvalidError } from '../../lib/errors';
 import type { Logger } from '../../lib/log';
 import { estimateTokens, fitContext, renderContext } from './context';
 import { PriceTable } from './prices';
@@ -81,7 +81,12 @@ async function fitToWindow(
 /** Builds the client from config. Validates role settings and prices at once (ConfigError). */
 export function createLlmClient({ config, log, provider }: LlmClientDeps): LlmClient {
   const roles = roleTable(config);
-  const prices = new PriceTable(config.llm.pricesJson, log, config.llm.local.contextTokens);
+  const prices = new PriceTable(
+    config.llm.pricesJson,
+    log,
+    config.llm.local.contextTokens,
+    config.llm.imageModels,
+  );
   const pool = new ProviderPool(config, provider);
 
   async function call<T>(req: LlmRequest<T>, options: LlmCallOptions = {}): Promise<LlmResponse<T>> {
@@ -92,6 +97,11 @@ export function createLlmClient({ config, log, provider }: LlmClientDeps): LlmCl
       temperature: req.temperature ?? base.temperature,
       stop: req.stop ?? base.stop,
     };
+    // A model that takes no images would get the text alone and answer as if it had looked.
+    if (req.messages.some((m) => m.images?.length) && !prices.takesImages(ref))
+      throw new InvalidInputError(
+        `${ref.provider}:${ref.model} takes no images (the model table and SCIENTIST_LLM_IMAGE_MODELS say so); the request had some`,
+      );
     const p = pool.get(ref);
     const fit = await fitToWindow(p, {
       system: req.system,

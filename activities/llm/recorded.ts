@@ -10,7 +10,7 @@ import type { ArtifactStore } from '../../lib/store';
 import { artifactKey } from '../../lib/store/keys';
 import type { LlmCallOptions, LlmClient } from './client';
 import type { RecordedLlmResult } from './call-types';
-import type { LlmRequest, LlmResponse, LlmUsage, ModelRef } from './types';
+import type { ChatMessage, LlmRequest, LlmResponse, LlmUsage, ModelRef } from './types';
 
 /** Bytes of `parsed` returned inline; larger objects are read from the transcript. */
 export const MAX_INLINE_PARSED_BYTES = 32 * 1024;
@@ -69,6 +69,24 @@ function interruptedSpend(
     outputTokens: outputChars.reduce((sum, chars) => sum + Math.ceil(chars / charsPerToken), 0),
   };
   return { attempts: outputChars.length, outputChars, usage, costUsd: llm.prices.cost(ref, usage) };
+}
+
+/**
+ * A message as its transcript keeps it: each image as its media type, size and sha256 instead of
+ * its bytes (the figures are in the store already; a transcript stays text a person can read).
+ */
+function withImageDigests(m: ChatMessage): ChatMessage {
+  if (!m.images?.length) return m;
+  return {
+    ...m,
+    images: m.images.map((img) => {
+      const bytes = Buffer.from(img.base64, 'base64');
+      return {
+        mediaType: img.mediaType,
+        base64: `<${bytes.length} bytes, sha256 ${createHash('sha256').update(bytes).digest('hex')}>`,
+      };
+    }),
+  };
 }
 
 function hashRequest<T>(req: LlmRequest<T>, ref: ModelRef): string {
@@ -180,7 +198,12 @@ export async function recordedCallFull<T>(
   const transcript: Transcript = {
     requestHash,
     step: options.step ?? key,
-    request: { ...plainRequest, schemaName: request.schemaName, resolvedModel: ref },
+    request: {
+      ...plainRequest,
+      messages: request.messages.map(withImageDigests),
+      schemaName: request.schemaName,
+      resolvedModel: ref,
+    },
     response,
     ...(interrupted ? { interrupted } : {}),
   };

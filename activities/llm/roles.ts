@@ -8,6 +8,7 @@ import { createAnthropicProvider } from './providers/anthropic';
 import { localModelPath } from './local-models';
 import { createLocalProvider } from './providers/local';
 import { createOpenAiProvider } from './providers/openai';
+import { PriceTable } from './prices';
 import {
   LLM_ROLES,
   type LlmParams,
@@ -74,6 +75,28 @@ export function roleTable(config: Config): RoleTable {
       ...params[role],
     }),
   };
+}
+
+/** What serves a role, as `provider:model`, and whether it takes images (figure critique). */
+export interface RoleImageSupport {
+  model: string;
+  images: boolean;
+}
+
+/**
+ * Whether the model that serves `role` takes images, from config alone: the model catalog
+ * (activities/llm/prices.ts) under SCIENTIST_LLM_IMAGE_MODELS. No provider is made.
+ */
+export function roleImageSupport(config: Config, role: LlmRole): RoleImageSupport {
+  const ref = roleTable(config).model(role);
+  const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+  const table = new PriceTable(
+    config.llm.pricesJson,
+    quiet,
+    config.llm.local.contextTokens,
+    config.llm.imageModels,
+  );
+  return { model: `${ref.provider}:${ref.model}`, images: table.takesImages(ref) };
 }
 
 /**

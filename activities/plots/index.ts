@@ -1,7 +1,8 @@
 /**
  * Plots: run the (model-edited) plot.py over every run's results in a CPU sandbox, keep the
  * figures, and have the model describe each figure in notes.txt for the write-up; each
- * description becomes its figure's caption (figures.json), for the figures code places.
+ * description becomes its figure's caption (figures.json), for the figures code places; then a
+ * model that takes images critiques each figure with its caption (./critique.ts).
  */
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
@@ -14,8 +15,18 @@ import type { SandboxRunner } from '../../sandbox';
 import type { Ask } from '../research/ask';
 import { loadWorkspace, updateWorkspace } from '../workspace';
 import { CAPTIONS_FILE, figureCaptions } from '../writeup/figures';
+import { critiqueFigures } from './critique';
 import { runPlot } from './run-plot';
 
+export {
+  checkFigureBytes,
+  critiqueFigures,
+  critiqueText,
+  CRITIQUE_CAPS,
+  describeNpy,
+  runDataSummary,
+  type FigureCritiqueReport,
+} from './critique';
 export { PLOT_CAPS, runPlot, type RunPlotDeps, type RunPlotInput, type RunPlotResult } from './run-plot';
 
 export interface PlotDeps {
@@ -32,7 +43,7 @@ export function createPlotActivities({
   sandbox,
   log,
   ask,
-}: PlotDeps): Pick<MainPorts, 'runPlot' | 'describeFigures'> {
+}: PlotDeps): Pick<MainPorts, 'runPlot' | 'describeFigures' | 'critiqueFigures'> {
   return {
     async runPlot({ paperId, attempt, workspace }) {
       return classified(async () => {
@@ -43,6 +54,10 @@ export function createPlotActivities({
           { tryNumber: ctx.info.attempt, signal: ctx.cancellationSignal },
         );
       });
+    },
+
+    async critiqueFigures(input) {
+      return classified(() => critiqueFigures({ config, store, ask }, input));
     },
 
     async describeFigures({ paperId, workspace, figureKeys }) {

@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import type { LlmRole, Spend } from '../../contracts';
+import type { ImageInput } from '../llm/types';
 
 export type { LlmRole as Role } from '../../contracts';
 
@@ -21,6 +22,12 @@ export interface AskRequest<T> {
   context?: { name: string; text: string; priority: number }[];
   /** The question itself; always sent whole. */
   prompt: string;
+  /**
+   * Images shown with the prompt (the figure critique), in the provider's own wire format. Only
+   * for a model that takes them (roleImageSupport in activities/llm/roles.ts): the LLM layer
+   * refuses images for any other.
+   */
+  images?: ImageInput[];
   schema?: z.ZodType<T>;
   /**
    * A tighter form of `schema` (same type, smaller length bounds) for a model that writes to

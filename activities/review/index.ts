@@ -6,6 +6,7 @@
 import { classified } from '../../lib/errors';
 import { keys, type ArtifactStore } from '../../lib/store';
 import { addSpend, type MainPorts } from '../../contracts';
+import { critiqueText, type FigureCritiqueReport } from '../plots/critique';
 import type { Ask } from '../research/ask';
 import { aggregateReviews, CompactReviewForm, REVIEW_ANSWER_TOKENS, ReviewForm } from './form';
 
@@ -20,6 +21,11 @@ export {
 
 /** Papers longer than this are cut (the end of the text is the least informative part to lose). */
 const MAX_PAPER_CHARS = 60_000;
+
+/** The heading of the figure critique in a reviewer's context, and how much of it is shown. */
+export const FIGURE_CRITIQUE_HEADING =
+  "Figure critique (a vision model looked at each figure with its caption and the runs' data)";
+const MAX_CRITIQUE_CHARS = 8_000;
 
 const REVIEWER_SYSTEM =
   'You are an AI researcher reviewing a paper submitted to a prestigious ML venue. Be critical and cautious in your decision: if a paper is bad or you are unsure, give it bad scores and reject it.';
@@ -42,9 +48,20 @@ export function createReviewActivities({
   ask,
 }: ReviewDeps): Pick<MainPorts, 'reviewPaper' | 'metaReview'> {
   return {
-    async reviewPaper({ paperId, round, reviewer, textKey, reflections }) {
+    async reviewPaper({ paperId, round, reviewer, textKey, reflections, figureCritiqueKey }) {
       return classified(async () => {
         const text = (await store.getText(textKey)).slice(0, MAX_PAPER_CHARS);
+        // The reviewers read text; what a vision model saw in the figures comes with it.
+        const critique = figureCritiqueKey
+          ? critiqueText(await store.getJson<FigureCritiqueReport>(figureCritiqueKey))
+          : '';
+        const context = [
+          { name: 'The paper', text, priority: 1 },
+          ...(critique
+            ? [{ name: FIGURE_CRITIQUE_HEADING, text: critique.slice(0, MAX_CRITIQUE_CHARS), priority: 0.5 }]
+            : []),
+        ];
+        const about = critique ? 'the paper above, with the critique of its figures,' : 'the paper above';
         const base = keys.paper(paperId, 'review', round, `reviewer-${reviewer}`);
         const first = await ask({
           role: 'review',
@@ -53,8 +70,8 @@ export function createReviewActivities({
           schema: ReviewForm,
           compactSchema: CompactReviewForm,
           answerTokens: REVIEW_ANSWER_TOKENS,
-          context: [{ name: 'The paper', text, priority: 1 }],
-          prompt: `Review the paper above. ${FORM_GUIDE}`,
+          context,
+          prompt: `Review ${about}. ${FORM_GUIDE}`,
         });
         // An unusable review is left out of the average, but what it cost is counted.
         let spend = first.spend;
@@ -67,7 +84,7 @@ export function createReviewActivities({
             schema: ReflectedReview,
             compactSchema: CompactReflectedReview,
             answerTokens: REVIEW_ANSWER_TOKENS,
-            context: [{ name: 'The paper', text, priority: 1 }],
+            context,
             prompt: `Your review so far:\n${JSON.stringify(review, null, 1)}\n\nRound ${r}/${reflections}: check the review for accuracy and soundness; correct anything wrong and keep the rest. Answer with the full form as JSON plus "done": true if nothing needed changing.`,
           });
           spend = addSpend(spend, again.spend);

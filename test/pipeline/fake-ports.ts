@@ -28,6 +28,11 @@ export interface FakeScript {
   overall?: number;
   /** Every review comes back unusable. */
   noValidReviews?: boolean;
+  /**
+   * The figure critique: `skip` (the default: a review model without images), `ok` (every figure
+   * passes), or `fix-once` (the first critique asks for a fix, every later one passes).
+   */
+  figureCritique?: 'skip' | 'ok' | 'fix-once';
   /** Awaited before every stub activity runs: a test can hold the workflow at a chosen step. */
   before?: (activity: string, input: unknown) => Promise<void>;
   /** Activities that fail non-retryably (as a bad configuration would). */
@@ -136,6 +141,28 @@ export function fakePorts(script: FakeScript = {}) {
     async describeFigures(i) {
       record('describeFigures', i);
       return { workspace: i.workspace, spend: spend(cost) };
+    },
+    async critiqueFigures(i) {
+      record('critiqueFigures', i);
+      const mode = script.figureCritique ?? 'skip';
+      if (mode === 'skip')
+        return {
+          status: 'skipped',
+          note: 'figure critique skipped: local:smollm2-135m-instruct-q4_1 takes no images',
+          needsFix: 0,
+          critiqued: 0,
+          spend: { costUsd: 0, inputTokens: 0, outputTokens: 0, calls: 0 },
+        };
+      const fix = mode === 'fix-once' && calls.filter((c) => c.name === 'critiqueFigures').length === 1;
+      return {
+        status: 'critiqued',
+        note: `figure critique by openai:gpt-4o: 1 of 1 figure(s) critiqued, ${fix ? 1 : 0} to fix`,
+        critiqueKey: `critique/${i.attempt}.json`,
+        needsFix: fix ? 1 : 0,
+        critiqued: 1,
+        spend: spend(cost),
+        ...(fix ? { feedback: 'a.png: the legend names run_1 instead of the change it made' } : {}),
+      };
     },
     async writeSection(i) {
       record('writeSection', i);

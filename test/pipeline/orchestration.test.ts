@@ -82,6 +82,7 @@ describe('paper workflow orchestration', () => {
       'editPlot',
       'runPlot',
       'describeFigures',
+      'critiqueFigures',
       'writeSection',
       'citationRound',
       'compilePaper',
@@ -113,6 +114,41 @@ describe('paper workflow orchestration', () => {
     const { outcome, fake } = await runPaper({ doneBeforeRun: 2 });
     expect(outcome.runs.map((r) => r.runName)).toEqual(['run_0', 'run_1']);
     expect(fake.count('runExperiment')).toBe(1);
+  });
+
+  it('skips the figure critique when the review model takes no images, and says so in the outcome', async () => {
+    const { outcome, fake } = await runPaper({});
+    expect(fake.count('critiqueFigures')).toBe(1);
+    expect(outcome.figureCritique).toMatchObject({
+      status: 'skipped',
+      note: expect.stringMatching(/^figure critique skipped: local:\S+ takes no images$/) as string,
+    });
+    // Nothing to read for the reviewers: their input has no critique.
+    const reviews = fake.calls.filter((c) => c.name === 'reviewPaper');
+    expect(reviews.length).toBeGreaterThan(0);
+    for (const r of reviews) expect(r.input).not.toHaveProperty('figureCritiqueKey');
+    // A skipped critique costs nothing: the plots stage is the edit and the description.
+    expect(outcome.costByStage.plots!.calls).toBe(2);
+  });
+
+  it('sends plot.py back with what the figure critique found, then hands the critique to every reviewer', async () => {
+    const { outcome, fake } = await runPaper({ figureCritique: 'fix-once' });
+    const edits = fake.calls
+      .filter((c) => c.name === 'editPlot')
+      .map((c) => c.input as Record<string, unknown>);
+    expect(edits).toHaveLength(2);
+    // The second edit starts from the first one's plot.py, with the critique as its feedback.
+    expect(edits[1]!.workspace).toBe(`${edits[0]!.workspace as string}+plot1`);
+    expect(edits[1]!.feedback).toContain('the legend names run_1');
+    expect(fake.count('critiqueFigures')).toBe(2);
+    expect(outcome.figureCritique).toMatchObject({
+      status: 'critiqued',
+      critiqueKey: 'critique/2.json',
+      needsFix: 0,
+    });
+    const reviews = fake.calls.filter((c) => c.name === 'reviewPaper');
+    expect(reviews.length).toBe(3);
+    for (const r of reviews) expect(r.input).toMatchObject({ figureCritiqueKey: 'critique/2.json' });
   });
 
   it('goes on without figures when plotting fails every attempt, the template’s own plot.py too', async () => {
