@@ -23,6 +23,14 @@ export type {
   WithWorkspaceKey,
   WorkspaceManifest,
 } from './experiments';
+export {
+  compareCapability,
+  CUDA_CAPABILITY_LEVELS,
+  gpuQueueFor,
+  gpuQueuesServed,
+  noGpuWorkerMessage,
+  type GpuNeed,
+} from './gpu-routing';
 export type { IntegritySummary, IntegrityVerdict } from './integrity';
 export { LLM_ROLES, type LlmRole } from './llm';
 export * from './messages';

@@ -12,6 +12,7 @@ import type {
   SandboxOutcome,
   WithWorkspaceKey,
 } from './experiments';
+import type { GpuNeed } from './gpu-routing';
 import type { IntegritySummary } from './integrity';
 import type { Spend } from './spend';
 
@@ -82,6 +83,8 @@ export interface MainPorts {
     archiveKey: string;
     /** What the template lacks that a run can do without (e.g. no fast mode). */
     warnings?: string[];
+    /** Set when its template.json says the code needs a GPU: where its runs go (gpu-routing.ts). */
+    gpu?: GpuNeed;
   }>;
   /**
    * The campaign's preflight, before any model call: validates the stored template and compiles
@@ -92,6 +95,11 @@ export interface MainPorts {
     template: string;
     templateKey: string;
   }): Promise<{ pageCount: number; warnings: string[] }>;
+  /**
+   * How many workers poll `taskQueue` for activities (Temporal's DescribeTaskQueue; pollers seen
+   * in the last few minutes): the preflight of a template that needs a GPU asks its queue.
+   */
+  gpuQueuePollers(input: { taskQueue: string }): Promise<{ pollers: number; identities: string[] }>;
   /** The template's seed ideas, stored as ideas: the fallback when the model produced none. */
   seedIdeas(input: { campaignId: string; templateKey: string }): Promise<IdeaSummary[]>;
   generateIdea(input: {

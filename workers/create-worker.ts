@@ -13,6 +13,8 @@ import { S3ArtifactStore } from '../lib/store';
 import { connectWorker } from '../lib/temporal';
 import { DockerSandboxRunner } from '../sandbox';
 import { discoverGpuSlots } from '../activities/experiments';
+import { gpuQueuesServed } from '../contracts';
+import { SharedActivitySlots } from './shared-slots';
 import Docker from 'dockerode';
 
 export type WorkerRole = 'main' | 'gpu';
@@ -54,14 +56,60 @@ export interface CreateWorkerOptions {
   maxConcurrentActivities?: number;
 }
 
+/** What callers do with a worker: one SDK Worker, or a GPU host's workers on several queues. */
+export interface PollingWorker {
+  run(): Promise<void>;
+  runUntil<R>(fnOrPromise: Promise<R> | (() => Promise<R>)): Promise<R>;
+  shutdown(): void;
+  getState(): ReturnType<Worker['getState']>;
+  /** The first (or only) queue it polls. */
+  readonly options: { taskQueue: string };
+}
+
+/**
+ * The workers of a GPU host, one per queue it polls (contracts/gpu-routing.ts), run and stopped
+ * together; they share one activity set (one SlotPool) and one slot budget (SharedActivitySlots).
+ */
+export class WorkerGroup implements PollingWorker {
+  readonly options: { taskQueue: string };
+  constructor(readonly workers: Worker[]) {
+    this.options = { taskQueue: workers[0]!.options.taskQueue };
+  }
+  get taskQueues(): string[] {
+    return this.workers.map((w) => w.options.taskQueue);
+  }
+  async run(): Promise<void> {
+    // One worker failing stops the others, so the process exits and is restarted whole.
+    await Promise.all(
+      this.workers.map((w) =>
+        w.run().catch((err: unknown) => {
+          this.shutdown();
+          throw err;
+        }),
+      ),
+    );
+  }
+  runUntil<R>(fnOrPromise: Promise<R> | (() => Promise<R>)): Promise<R> {
+    const fn = typeof fnOrPromise === 'function' ? fnOrPromise : () => fnOrPromise;
+    return this.workers.reduce<() => Promise<R>>((inner, w) => () => w.runUntil(inner), fn)();
+  }
+  shutdown(): void {
+    for (const w of this.workers) if (w.getState() === 'RUNNING') w.shutdown();
+  }
+  getState(): ReturnType<Worker['getState']> {
+    return this.workers[0]!.getState();
+  }
+}
+
 export async function createWorker(
   options: CreateWorkerOptions,
-): Promise<{ worker: Worker; connection: NativeConnection }> {
+): Promise<{ worker: PollingWorker; connection: NativeConnection }> {
   const { config, role } = options;
   const deps = options.deps ?? realDeps(config, `${role}-activities`);
   const connection = options.connection ?? (await connectWorker(config));
   const taskQueue =
     options.taskQueue ?? (role === 'main' ? config.temporal.taskQueue : config.temporal.gpuTaskQueue);
+  const slots = role === 'gpu' ? await discoverGpuSlots(config) : [];
   const base: WorkerOptions = {
     connection,
     namespace: config.temporal.namespace,
@@ -69,14 +117,36 @@ export async function createWorker(
     identity: `${role}@${hostname()}:${process.pid}`,
     // A GPU worker runs at most one experiment per GPU slot (CPU mode: SCIENTIST_CPU_SLOTS).
     maxConcurrentActivityTaskExecutions:
-      options.maxConcurrentActivities ??
-      (role === 'gpu' ? (await discoverGpuSlots(config)).length : undefined),
+      options.maxConcurrentActivities ?? (role === 'gpu' ? slots.length : undefined),
     // Graceful shutdown: running activities get this long to finish before they are cancelled.
     shutdownGraceTime: '30 seconds',
     ...ACTIVITY_WORKER_OPTIONS,
   };
   // Sandboxes a crashed predecessor left behind on this host are removed before we take work.
   await deps.sandbox.reapOrphans();
+  // A host with GPUs also polls the queues of runs that need one; a given queue (tests) is the only one.
+  const gpuQueues = role === 'gpu' && !options.taskQueue ? gpuQueuesServed(taskQueue, slots) : [];
+  if (gpuQueues.length > 1) {
+    const shared = new SharedActivitySlots(base.maxConcurrentActivityTaskExecutions!);
+    const activities = createGpuActivities(deps);
+    const { maxConcurrentActivityTaskExecutions: _perQueue, ...common } = base;
+    const workers = await Promise.all(
+      gpuQueues.map((queue) =>
+        Worker.create({
+          ...common,
+          taskQueue: queue,
+          activities,
+          tuner: {
+            activityTaskSlotSupplier: shared.supplier(queue),
+            workflowTaskSlotSupplier: { type: 'fixed-size', numSlots: 1 },
+            localActivityTaskSlotSupplier: { type: 'fixed-size', numSlots: 1 },
+            nexusTaskSlotSupplier: { type: 'fixed-size', numSlots: 1 },
+          },
+        }),
+      ),
+    );
+    return { worker: new WorkerGroup(workers), connection };
+  }
   const worker =
     role === 'main'
       ? await Worker.create({

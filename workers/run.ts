@@ -5,7 +5,7 @@
 import { loadProcessConfig } from '../lib/config';
 import { createLogger } from '../lib/log';
 import { installRuntimeLogger } from '../lib/temporal';
-import { createWorker, type CreateWorkerOptions, type WorkerRole } from './create-worker';
+import { createWorker, WorkerGroup, type CreateWorkerOptions, type WorkerRole } from './create-worker';
 
 export async function runWorkerProcess(
   role: WorkerRole,
@@ -15,7 +15,8 @@ export async function runWorkerProcess(
   const log = createLogger(`worker:${role}`, config.logLevel);
   installRuntimeLogger(config.logLevel === 'debug' ? 'DEBUG' : config.logLevel === 'info' ? 'INFO' : 'WARN');
   const { worker, connection } = await createWorker({ config, role, ...extra });
-  log.info(`polling ${worker.options.taskQueue} on ${config.temporal.address}`, {
+  const queues = worker instanceof WorkerGroup ? worker.taskQueues.join(', ') : worker.options.taskQueue;
+  log.info(`polling ${queues} on ${config.temporal.address}`, {
     namespace: config.temporal.namespace,
   });
   try {

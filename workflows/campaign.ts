@@ -27,7 +27,10 @@ import {
   campaignStatusQuery,
   type ExperimentFailureDetails,
   gpuActivityOptions,
+  type GpuNeed,
   type GpuPorts,
+  gpuQueueFor,
+  noGpuWorkerMessage,
   type IdeaSummary,
   Ledger,
   MAIN_ACTIVITY_OPTIONS,
@@ -64,6 +67,13 @@ export const TEMPLATE_PREFLIGHT = 'campaign-template-preflight';
  */
 export const RUN_UNDECIDED = 'campaign-run-undecided';
 
+/**
+ * Patch: a template whose template.json says it needs a GPU has its runs (baseline and papers)
+ * sent to the queue only GPU workers poll (contracts/gpu-routing.ts); the preflight ends the
+ * campaign at $0 when no worker polls it.
+ */
+export const GPU_ROUTING = 'campaign-gpu-routing';
+
 export interface CampaignInput {
   /** The template's name (a folder of templates/, or the last part of the path the CLI was given). */
   template: string;
@@ -89,6 +99,8 @@ export interface CampaignCarry {
   skip?: SkippableStage[];
   budgetUsd?: number;
   paused?: boolean;
+  /** The queue the runs go to when the template needs a GPU (GPU_ROUTING); unset: input.gpuTaskQueue. */
+  gpuTaskQueue?: string;
 }
 
 export interface RankedIdea {
@@ -248,9 +260,10 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignOu
   const publish = () => board.publish();
   /** Every activity starts here: the step is shown and the operator's gate is passed. */
   const call = activityCaller<MainPorts>(MAIN_ACTIVITY_OPTIONS, (step) => board.before(step));
-  const callGpu = activityCaller<GpuPorts>(gpuActivityOptions(input.gpuTaskQueue), (step) =>
-    board.before(step),
-  );
+  /** Where the template's runs go: the GPU queue, or for a template that needs a GPU its `@cuda` queue. */
+  let gpuQueue = carried?.gpuTaskQueue ?? input.gpuTaskQueue;
+  const callGpu = <K extends keyof GpuPorts>(step: string, name: K, arg: Parameters<GpuPorts[K]>[0]) =>
+    activityCaller<GpuPorts>(gpuActivityOptions(gpuQueue), (st) => board.before(st))(step, name, arg);
   const enter = (stage: CampaignStatus['stage'], step = 'start') => board.enter(stage, step);
   const finish = (state: CampaignOutcome['state'], reason?: string): CampaignOutcome => {
     status.stage = 'done';
@@ -295,8 +308,10 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignOu
       if (typeof loaded === 'string') return finish('preflight-failed', loaded);
       templateKey = loaded.templateKey;
       artifacts.template = templateKey;
+      const needsGpu = loaded.gpu && patched(GPU_ROUTING) ? loaded.gpu : undefined;
+      if (needsGpu) gpuQueue = gpuQueueFor(input.gpuTaskQueue, needsGpu);
       if (preflighted) {
-        const problem = await preflight(templateKey);
+        const problem = await preflight(templateKey, needsGpu);
         if (problem) return finish('preflight-failed', problem);
       }
       let ideas = await ideate(templateKey, loaded.archiveKey);
@@ -382,6 +397,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignOu
           skip: [...skip],
           budgetUsd: ledger.budgetUsd,
           paused: control.paused,
+          ...(gpuQueue !== input.gpuTaskQueue ? { gpuTaskQueue: gpuQueue } : {}),
         },
       });
     }
@@ -397,7 +413,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignOu
           template: input.template,
           templateKey,
           idea,
-          gpuTaskQueue: input.gpuTaskQueue,
+          gpuTaskQueue: gpuQueue,
           settings: s.paper,
           steering: control.steering,
           skip: [...skip],
@@ -437,8 +453,15 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignOu
    * The template's LaTeX skeleton and baseline, before any model call. Returns the template's
    * own error when it fails (the campaign ends with it), undefined when it passed.
    */
-  async function preflight(templateKey: string): Promise<string | undefined> {
+  async function preflight(templateKey: string, needsGpu?: GpuNeed): Promise<string | undefined> {
     try {
+      if (needsGpu) {
+        // Its runs wait on a queue only GPU workers poll: with none polling, they would wait forever.
+        const { pollers } = await call(`preflight: a GPU worker on ${gpuQueue}?`, 'gpuQueuePollers', {
+          taskQueue: gpuQueue,
+        });
+        if (pollers === 0) return noGpuWorkerMessage(input.template, input.gpuTaskQueue, needsGpu);
+      }
       await call('preflight: validate the template and compile its LaTeX skeleton', 'preflightTemplate', {
         campaignId,
         template: input.template,

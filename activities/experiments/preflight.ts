@@ -2,9 +2,11 @@
  * The campaign's preflight on the main queue, before any model call: the stored template is
  * validated again (what the workers will run is what was stored) and its LaTeX skeleton compiled
  * in the LaTeX sandbox, figures replaced by a placeholder image. The baseline, the other half of
- * the preflight, runs on the GPU queue (runBaseline, cached). A broken template ends the
- * campaign here at $0 with its own error.
+ * the preflight, runs on the GPU queue (runBaseline, cached); for a template that needs a GPU,
+ * the campaign first asks whether any worker polls the queue its runs go to (gpuQueuePollers).
+ * A broken template ends the campaign here at $0 with its own error.
  */
+import { Context } from '@temporalio/activity';
 import { InvalidInputError, classified } from '../../lib/errors';
 import { keys } from '../../lib/store';
 import type { MainPorts } from '../../contracts';
@@ -19,9 +21,23 @@ const PLACEHOLDER_PNG = Buffer.from(
   'base64',
 );
 
-export function createPreflightActivities(deps: ActivityDeps): Pick<MainPorts, 'preflightTemplate'> {
+export function createPreflightActivities(
+  deps: ActivityDeps,
+): Pick<MainPorts, 'preflightTemplate' | 'gpuQueuePollers'> {
   const { store } = deps;
   return {
+    async gpuQueuePollers({ taskQueue }) {
+      return classified(async () => {
+        const res = await Context.current().client.workflowService.describeTaskQueue({
+          namespace: deps.config.temporal.namespace,
+          taskQueue: { name: taskQueue, kind: 1 /* NORMAL */ },
+          taskQueueType: 2 /* ACTIVITY */,
+        });
+        const identities = (res.pollers ?? []).map((p) => p.identity ?? '').filter(Boolean);
+        return { pollers: (res.pollers ?? []).length, identities };
+      });
+    },
+
     async preflightTemplate({ campaignId, template, templateKey }) {
       return classified(async () => {
         const info = await validateStoredTemplate(store, templateKey, template);

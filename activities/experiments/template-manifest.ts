@@ -6,7 +6,8 @@
  *     "fast": { "env": { "SCIENTIST_FAST": "1" }, "args": ["--num_iters", "200"] },
  *     "editable": ["experiment.py", "plot.py", "models/*.py"],
  *     "data": [{ "path": "data", "prepare": "python data/make_corpus.py" }],
- *     "metrics": ["final_val_loss", "final_val_acc"]
+ *     "metrics": ["final_val_loss", "final_val_acc"],
+ *     "gpu": { "minCapability": "8.0" }
  *   }
  *
  * - fast: what the fast mode (`scientist run --fast`) adds to `python experiment.py --out_dir run_N`:
@@ -17,8 +18,11 @@
  *   (`prepare` says how); a folder that is missing or empty while `prepare` is given makes the
  *   template invalid, with the path where the prepared data should go.
  * - metrics: the metric names final_info.json is expected to report.
+ * - gpu: the code needs a GPU (`true`), optionally of at least a CUDA compute capability; its
+ *   runs go only to GPU workers that have one (contracts/gpu-routing.ts).
  */
 import { z } from 'zod';
+import { CUDA_CAPABILITY_LEVELS, type GpuNeed } from '../../contracts';
 
 export const TEMPLATE_MANIFEST_FILE = 'template.json';
 
@@ -47,6 +51,11 @@ export const TemplateManifest = z
       .max(20)
       .optional(),
     metrics: z.array(z.string().min(1).max(100)).max(100).optional(),
+    gpu: z
+      .union([z.boolean(), z.object({ minCapability: z.enum(CUDA_CAPABILITY_LEVELS).optional() }).strict()], {
+        error: `must be true, false or {"minCapability": "<CUDA compute capability>"} with one of ${CUDA_CAPABILITY_LEVELS.join(', ')}`,
+      })
+      .optional(),
   })
   .strict();
 export type TemplateManifest = z.infer<typeof TemplateManifest>;
@@ -80,4 +89,11 @@ export function fastModeOf(manifestText: string | undefined): {
   if (manifestText === undefined) return { env: {}, args: [] };
   const m = parseTemplateManifest(manifestText, []);
   return { env: m?.fast?.env ?? {}, args: m?.fast?.args ?? [] };
+}
+
+/** What the manifest says the code needs: a GPU (and its capability), or undefined for none. */
+export function gpuNeedOf(manifest: TemplateManifest | undefined): GpuNeed | undefined {
+  const gpu = manifest?.gpu;
+  if (gpu === undefined || gpu === false) return undefined;
+  return gpu === true || gpu.minCapability === undefined ? {} : { minCapability: gpu.minCapability };
 }

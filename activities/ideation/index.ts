@@ -10,6 +10,8 @@ import { PROJECT_ROOT } from '../../lib/paths';
 import { keys, type ArtifactStore } from '../../lib/store';
 import type { IdeaSummary, MainPorts } from '../../contracts';
 import type { Ask } from '../research/ask';
+import type { TemplateInfo } from '../experiments/template';
+import { gpuNeedOf } from '../experiments/template-manifest';
 import { storeTemplate, validateStoredTemplate } from '../experiments/template-source';
 import { loadWorkspace } from '../workspace';
 import { ideaProblem, templateVocabulary } from './gate';
@@ -129,23 +131,32 @@ export function createIdeationActivities(deps: IdeationDeps) {
         // a template named by name is read from templates/ here. Either way a malformed one
         // fails here, once, with every problem listed (non-retryable).
         let templateKey: string;
-        let warnings: string[];
+        let info: TemplateInfo;
         if (stored) {
           if (!(await store.exists(stored)))
             throw new InvalidInputError(`template "${template}" is not in the store at ${stored}`);
           templateKey = stored;
-          warnings = (await validateStoredTemplate(store, stored, template)).warnings;
+          info = await validateStoredTemplate(store, stored, template);
         } else {
           const saved = await storeTemplate(store, path.join(templatesDir, template));
           templateKey = saved.templateKey;
-          warnings = saved.info.warnings;
+          info = saved.info;
         }
+        const { warnings } = info;
+        // A template that needs a GPU: the campaign sends its runs where one is (contracts/gpu-routing.ts).
+        const gpu = gpuNeedOf(info.manifest);
         const { seeds } = await templateText(store, templateKey);
         // The archive starts with the seed ideas: new ideas must differ from them too.
         const archiveKey = (
           await store.putContent(keys.campaign(campaignId, 'archive'), JSON.stringify(seeds))
         ).key;
-        return { templateKey, seedIdeas: seeds.length, archiveKey, ...(warnings.length ? { warnings } : {}) };
+        return {
+          templateKey,
+          seedIdeas: seeds.length,
+          archiveKey,
+          ...(warnings.length ? { warnings } : {}),
+          ...(gpu ? { gpu } : {}),
+        };
       });
     },
 

@@ -3,14 +3,13 @@
  */
 import Docker from 'dockerode';
 import type { Client } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import { createLogger } from '../../lib/log';
 import { toApplicationFailure } from '../../lib/errors';
 import { ApplicationFailure } from '@temporalio/common';
 import { runExperimentOnce, type RunExperimentResult } from '../../activities/experiments';
 import { DockerSandboxRunner, LABEL, SandboxUnavailableError } from '../../sandbox';
 import { connectClient, installRuntimeLogger } from '../../lib/temporal';
-import { createWorker, realDeps } from '../../workers/create-worker';
+import { createWorker, realDeps, type PollingWorker } from '../../workers/create-worker';
 import { S3ArtifactStore } from '../../lib/store';
 import { suiteConfig, suiteStore, uniqueId } from '../harness';
 import { testWorkflowWorker, toyFiles, uploadWorkspace } from './helpers';
@@ -27,7 +26,7 @@ const call = { gpuTaskQueue: config.temporal.gpuTaskQueue, heartbeatTimeoutMs: 3
 
 describe('runExperiment on the GPU queue', () => {
   let client: Client;
-  const workers: { worker: Worker; close: () => Promise<void> }[] = [];
+  const workers: { worker: PollingWorker; close: () => Promise<void> }[] = [];
   let runningWorkers: Promise<unknown> | undefined;
 
   beforeAll(async () => {

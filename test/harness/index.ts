@@ -9,7 +9,12 @@ import type { ActivityDeps } from '../../activities';
 import { loadProcessConfig, type Config } from '../../lib/config';
 import { S3ArtifactStore } from '../../lib/store';
 import { connectClient, installRuntimeLogger } from '../../lib/temporal';
-import { ACTIVITY_WORKER_OPTIONS, createWorker, realDeps } from '../../workers/create-worker';
+import {
+  ACTIVITY_WORKER_OPTIONS,
+  createWorker,
+  realDeps,
+  type PollingWorker,
+} from '../../workers/create-worker';
 import { workflowBundlePath } from './paths';
 
 export function uniqueId(label: string): string {
@@ -49,7 +54,7 @@ export async function startTestWorkers(
 ): Promise<TestWorkers> {
   installRuntimeLogger('WARN');
   const client = await connectClient(config);
-  const made: { worker: Worker; close: () => Promise<void> }[] = [];
+  const made: { worker: PollingWorker; close: () => Promise<void> }[] = [];
   for (const role of ['main', 'gpu'] as const) {
     const { worker, connection } = await createWorker({
       config,

@@ -60,6 +60,10 @@ export function fakePorts(script: FakeScript = {}) {
       record('preflightTemplate', i);
       return { pageCount: 1, warnings: [] };
     },
+    async gpuQueuePollers(i) {
+      record('gpuQueuePollers', i);
+      return { pollers: 1, identities: ['gpu@fake'] };
+    },
     async seedIdeas(i) {
       record('seedIdeas', i);
       return [
