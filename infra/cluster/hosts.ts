@@ -13,6 +13,7 @@ import path from 'node:path';
 import type Docker from 'dockerode';
 import { PROJECT_ROOT } from '../../lib/paths';
 import { LABEL } from '../../sandbox/docker-runner';
+import { reapWorkAreas } from '../../sandbox/work-area';
 
 /** The cgroup v2 hierarchy: /sys/fs/cgroup on a pure-v2 machine, /sys/fs/cgroup/unified on a hybrid one. */
 export function cgroup2Root(): string {
@@ -171,11 +172,15 @@ export async function thawHost(h: Host, docker?: Docker): Promise<void> {
 
 export const isFrozen = (h: Host) => /frozen 1/.test(events(h));
 
-/** Kills what is left in the host and removes its cgroup (teardown). */
+/**
+ * Kills what is left in the host and removes its cgroup (teardown), and the sandbox work areas its
+ * workers left mounted (a killed worker never unmounts them; a restarted one would reap them).
+ */
 export async function removeHost(h: Host, docker?: Docker): Promise<void> {
   if (!existsSync(h.cgroup)) return;
   if (isFrozen(h)) writeFileSync(path.join(h.cgroup, 'cgroup.freeze'), '0');
   if (hostPids(h).length) await killHost(h, docker);
+  await reapWorkAreas(path.join(h.dataDir, 'sandbox-work'), () => false);
   rmdirSync(h.cgroup);
   // The group's folder goes with its last host.
   try {

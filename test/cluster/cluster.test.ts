@@ -5,23 +5,19 @@
  * server, and MinIO. Real worker processes on two hosts (cgroups) run the health check through
  * it; one server is SIGKILLed and the work goes on through the other, then it rejoins the ring.
  */
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import {
-  cluster,
   clusterConfig,
   clusterEnv,
   down,
-  layout,
   ringMembers,
   ringRecords,
   start,
   status,
   stop,
-  up,
   type Cluster,
 } from '../../infra/cluster/cluster';
 import { createHost, removeHost, startHostWorker, type Host } from '../../infra/cluster/hosts';
@@ -33,44 +29,10 @@ import { S3ArtifactStore } from '../../lib/store';
 import type { HealthCheckResult } from '../../workflows';
 import { uniqueId } from '../harness';
 import { crashSuite, type CrashSuite } from '../crash/suite';
-import { freePort } from '../crash/private-services';
 import { waitUntil } from '../crash/history';
+import { polling, upPrivateCluster } from './private-cluster';
 
 const log = createLogger('cluster-test', 'warn');
-
-/** A base port whose whole layout is free. */
-async function freeLayout() {
-  for (let tries = 0; tries < 20; tries++) {
-    const base = (await freePort()) - 950;
-    if (base < 10_000) continue;
-    const l = layout(base);
-    const ports = [
-      l.postgres,
-      l.frontend,
-      l.ui,
-      l.minio,
-      l.minioConsole,
-      ...l.servers.flatMap((s) => Object.values(s)),
-    ];
-    const { createServer } = await import('node:net');
-    const free = await Promise.all(
-      ports.map(
-        (port) =>
-          new Promise<boolean>((resolve) => {
-            const srv = createServer();
-            srv.once('error', () => resolve(false));
-            srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-          }),
-      ),
-    );
-    if (free.every(Boolean)) return l;
-  }
-  throw new Error('no free port range for a private cluster');
-}
-
-const polling = (h: Host, name: string) => () =>
-  existsSync(path.join(h.dataDir, 'logs', `${name}.log`)) &&
-  /polling \S+ on /.test(readFileSync(path.join(h.dataDir, 'logs', `${name}.log`), 'utf8'));
 
 describe('the production-shaped cluster (infra/cluster), on real processes', () => {
   let c: Cluster;
@@ -80,18 +42,12 @@ describe('the production-shaped cluster (infra/cluster), on real processes', () 
   const times: Record<string, number> = {};
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'ds-cluster-'));
-    chmodSync(dir, 0o755); // PostgreSQL runs as its own user and must reach its folder
-    const l = await freeLayout();
-    const base = crashSuite('cluster');
-    c = cluster(base.config, l, dir);
+    // The second `up` is idempotent: everything is already there.
+    const made = await upPrivateCluster(crashSuite('cluster').config, log);
+    ({ c, dir } = made);
+    times.firstUp = made.firstUpS;
+    times.secondUp = made.secondUpS;
     suite = crashSuite('cluster', clusterEnv(c));
-    let t0 = Date.now();
-    await up(c, log);
-    times.firstUp = (Date.now() - t0) / 1000;
-    t0 = Date.now();
-    await up(c, log); // idempotent: everything is already there
-    times.secondUp = (Date.now() - t0) / 1000;
   }, 600_000);
 
   afterAll(async () => {

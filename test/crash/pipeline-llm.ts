@@ -48,12 +48,16 @@ export class PipelineLlm {
   private releasers: (() => void)[] = [];
   readonly prices = new PriceTable(JSON.stringify(PRICES), createLogger('crash-prices', 'warn'));
 
-  private constructor(readonly server: FakeLlmServer) {
+  private constructor(
+    readonly server: FakeLlmServer,
+    private readonly script: typeof answerFor,
+  ) {
     server.fallback = (req) => this.answer(req);
   }
 
-  static async start(): Promise<PipelineLlm> {
-    return new PipelineLlm(await FakeLlmServer.start());
+  /** `script` answers each step (default: the grokking paper's, pipeline-llm-script.ts). */
+  static async start(script: typeof answerFor = answerFor): Promise<PipelineLlm> {
+    return new PipelineLlm(await FakeLlmServer.start(), script);
   }
 
   /** Settings that route every role to this server. */
@@ -121,7 +125,7 @@ export class PipelineLlm {
     const step = stepOf(req.body);
     const call: LabelledRequest = { n, step, tag: `r${n}`, request: req };
     this.calls.push(call);
-    const reply = answerFor(step, call.tag, req.body);
+    const reply = this.script(step, call.tag, req.body);
     if (!reply)
       return {
         kind: 'error',
