@@ -62,6 +62,7 @@ function paperLines(s: PaperStatus, running: boolean): string[] {
   if (running) lines.push(...controlLines(s));
   if (s.skipped.length) lines.push(row('skipped', s.skipped.join(', ')));
   if (s.lastError) lines.push(row('last error', s.lastError));
+  if (s.figureCritique) lines.push(row('figures', s.figureCritique.note));
   lines.push(row('steering', s.steering.length ? `${s.steering.length} note(s)` : 'none'));
   lines.push(...steeringLines(s.steering));
   return lines;

@@ -75,6 +75,7 @@ export function formatEnding(campaignId: string, outcome: CampaignOutcome, endin
       ),
     );
     if (times.length) lines.push(row('time', `${formatDuration(total(times))}: ${formatStageTimes(times)}`));
+    if (p.figureCritique) lines.push(row('figures', p.figureCritique.note));
     for (const d of p.degraded ?? []) lines.push(row('degraded', `${d.part}: ${d.reason}`));
   }
   lines.push(`total cost $${outcome.cost.costUsd.toFixed(4)}`);

@@ -116,6 +116,16 @@ describe('the ending of scientist run', () => {
     expect(text).toContain('degraded  abstract: typeset as plain text');
   });
 
+  it('says what the figure critique did, or why it was skipped', () => {
+    const note = 'figure critique skipped: local:smollm2-135m-instruct-q4_1 takes no images';
+    const skipped = paper({ figureCritique: { status: 'skipped', note, needsFix: 0, critiqued: 0 } });
+    const text = formatEnding('campaign-x', campaign([skipped]), ending('/o/p.pdf', skipped));
+    expect(text).toContain(`figures   ${note}`);
+    expect(formatEnding('campaign-x', campaign([paper()]), ending('/o/p.pdf'))).not.toContain(
+      'figure critique',
+    );
+  });
+
   it('exits 0 only when the campaign completed and every paper has a PDF', () => {
     expect(endingExitCode(campaign([paper()]), ending('/o/p.pdf'))).toBe(0);
     expect(endingExitCode(campaign([paper()]), ending(undefined))).toBe(1);
