@@ -1,19 +1,22 @@
 /**
- * Replays histories recorded from a real end-to-end campaign (test/replay/histories) against the
+ * Replays histories recorded from real end-to-end campaigns (test/replay/histories) against the
  * current workflow code: a change that would break running workflows fails here, before deploy.
+ * campaign.json and paper-1.json were recorded before the patches below, so they prove that the
+ * unpatched paths still replay; campaign-patched.json and paper-patched.json (record-patched.ts)
+ * took the patched paths.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { installRuntimeLogger } from '../../lib/temporal';
 import { workflowBundlePath } from '../harness/paths';
+import { patchIds } from './patches';
 
 const ids = JSON.parse(readFileSync(path.join(__dirname, 'histories', 'ids.json'), 'utf8')) as Record<
   string,
   string
 >;
-const history = (name: string): unknown =>
-  JSON.parse(readFileSync(path.join(__dirname, 'histories', name), 'utf8'));
+const text = (name: string): string => readFileSync(path.join(__dirname, 'histories', name), 'utf8');
 
 describe('replay of recorded histories', () => {
   beforeAll(() => installRuntimeLogger('WARN'));
@@ -21,11 +24,28 @@ describe('replay of recorded histories', () => {
   it.each([
     ['campaignWorkflow', 'campaign.json'],
     ['paperWorkflow', 'paper-1.json'],
+    ['campaignWorkflow', 'campaign-patched.json'],
+    ['paperWorkflow', 'paper-patched.json'],
   ])('%s replays %s deterministically', async (_type, file) => {
     await Worker.runReplayHistory(
       { workflowBundle: { codePath: workflowBundlePath() } },
-      history(file),
+      JSON.parse(text(file)) as unknown,
       ids[file],
+    );
+  });
+
+  it('the histories took the paths they are meant to prove: before the patches, and through them', () => {
+    expect(patchIds(text('campaign.json'))).toEqual([]);
+    expect(patchIds(text('campaign-patched.json'))).toEqual(
+      expect.arrayContaining([
+        'campaign-template-preflight',
+        'campaign-gpu-routing',
+        'campaign-run-undecided',
+      ]),
+    );
+    expect(patchIds(text('paper-1.json'))).not.toContain('paper-integrity');
+    expect(patchIds(text('paper-patched.json'))).toEqual(
+      expect.arrayContaining(['paper-integrity', 'review-threshold-recorded']),
     );
   });
 });

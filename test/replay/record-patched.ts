@@ -1,0 +1,276 @@
+/**
+ * Records a campaign and its paper that take the patched paths added since campaign.json and
+ * paper-1.json were recorded, into test/replay/histories (campaign-patched.json,
+ * paper-patched.json, and their ids in ids.json), for the replay test:
+ *   npx tsx test/replay/record-patched.ts             (runs the campaign, then records it)
+ *   npx tsx test/replay/record-patched.ts --from <id>  (records a campaign that ran before)
+ * The campaign runs on the real services (the dev services must be up: `npm run services up`)
+ * with the e2e suite's scripted model and the local literature server, on a copy of grokking
+ * whose template.json says `"gpu": true`:
+ * - campaign-template-preflight: the preflight (LaTeX skeleton, baseline) before any model call;
+ * - campaign-gpu-routing: the template needs a GPU, so the preflight asks whether a worker polls
+ *   the GPU queue's @cuda queue and the runs go there (a SCIENTIST_GPU_COUNT=1 worker group over a
+ *   sandbox that drops the GPU request: this machine has none);
+ * - campaign-run-undecided: both novelty rounds only search, so the idea stays undecided and
+ *   runs because the settings allow it (runUndecided);
+ * - paper-integrity, review-threshold-recorded (and the paper's other patches of the day): the
+ *   paper runs its integrity stage and review.
+ * Record with committed workflow code (e.g. from `git archive HEAD`), so that what the history
+ * proves is what the repository holds.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import type { ActivityDeps } from '../../activities';
+import { storeTemplate } from '../../activities/experiments/template-source';
+import type { ProviderRequest } from '../../activities/llm/types';
+import { DEFAULT_PAPER_SETTINGS } from '../../contracts';
+import { TOOLS_BIN } from '../../infra/dev/services';
+import { loadProcessConfig, type Config } from '../../lib/config';
+import { PROJECT_ROOT } from '../../lib/paths';
+import { connectClient, installRuntimeLogger } from '../../lib/temporal';
+import { createWorker, realDeps } from '../../workers/create-worker';
+import type { CampaignOutcome } from '../../workflows';
+import { suiteStore, uniqueId } from '../harness';
+import { oneIdeaCampaign, scholarSuiteConfig } from '../harness/campaign';
+import { editBlock, reviewForm } from '../harness/replies';
+import { FakeScholarServer } from '../literature/fake-scholar-server';
+import { ScriptedProvider } from '../llm/scripted-provider';
+import { patchIds } from './patches';
+
+const HISTORIES = path.join(__dirname, 'histories');
+
+const IDEA = {
+  Name: 'warmup_grokking',
+  Title: 'Learning-Rate Warmup and the Onset of Grokking',
+  Experiment: 'Double the number of warmup steps and measure validation accuracy and steps to 99% accuracy.',
+  Interestingness: 6,
+  Feasibility: 9,
+  Novelty: 5,
+};
+const REVIEW = reviewForm({
+  summary: 'The paper studies warmup in grokking.',
+  strengths: ['clear'],
+  overall: 5,
+  decision: 'Reject',
+});
+const promptOf = (req: ProviderRequest) => [req.context, ...req.messages.map((m) => m.content)].join('\n');
+
+/** The results section, from the exact table the activity puts in the prompt (as in e2e.test.ts). */
+function resultsSection(req: ProviderRequest): string {
+  const byRun = new Map<string, string>();
+  for (const l of promptOf(req).split('\n'))
+    if (/^run_\d+: \{/.test(l)) byRun.set(l.slice(0, l.indexOf(':')), l);
+  return [...byRun.values()]
+    .map((l) => {
+      const [run, json] = [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1)];
+      const info = JSON.parse(json) as Record<string, { means: Record<string, number> }>;
+      const acc = info.x_plus_y!.means.final_val_acc!;
+      return `In ${run.replace('_', ' ')}, the final validation accuracy on x plus y was ${acc.toFixed(4)}.`;
+    })
+    .join('\n\n');
+}
+
+/** The e2e suite's script, except that novelty never decides (the idea stays undecided). */
+function script(): ScriptedProvider {
+  const text = (s: string) => ({ reply: s, times: Infinity });
+  return new ScriptedProvider([
+    { step: /ideas\/idea-1\/generate/, reply: IDEA },
+    { step: /ideas\/idea-1\/reflect-1/, reply: { thought: 'Clear and feasible.', idea: IDEA, done: true } },
+    {
+      step: /novelty\/warmup_grokking\/round-\d/,
+      reply: { thought: 'Search more.', decision: 'search', query: 'grokking warmup' },
+      times: Infinity,
+    },
+    {
+      step: /experiments\/run_1\/edit-1/,
+      reply: `Plan: run 1 doubles the warmup.\n\n${editBlock('experiment.py', 'warmup_steps=10, steps_per_dataset=150', 'warmup_steps=20, steps_per_dataset=150')}`,
+    },
+    { step: /experiments\/run_1\/notes/, reply: 'Run 1 doubled the warmup steps from 10 to 20.' },
+    { step: /experiments\/run_2\/edit-1/, reply: 'ALL_COMPLETED' },
+    {
+      step: /plots\/edit-1/,
+      reply: editBlock(
+        'plot.py',
+        '    "run_0": "Baseline",',
+        '    "run_0": "Baseline",\n    "run_1": "Doubled warmup",',
+      ),
+    },
+    { step: /plots\/describe/, reply: 'Each figure compares the baseline with doubled warmup.' },
+    {
+      step: /writeup\/abstract\//,
+      ...text(
+        'Learning-Rate Warmup and the Onset of Grokking\nWe study how warmup changes grokking on modular arithmetic.',
+      ),
+    },
+    { step: /writeup\/results\//, reply: resultsSection, times: Infinity },
+    {
+      step: /writeup\/related_work\//,
+      reply: (req: ProviderRequest) => {
+        const key = /exactly these keys:\n([^:\n]+):/.exec(promptOf(req))?.[1] ?? 'missing';
+        return `Grokking was first reported by \\citet{${key}}.`;
+      },
+      times: Infinity,
+    },
+    {
+      step: /writeup\/all\/refine/,
+      ...text(
+        'Learning-Rate Warmup and the Onset of Grokking\nWe study how warmup changes grokking on modular arithmetic.',
+      ),
+    },
+    {
+      step: /writeup\/citations\/round-1\.json/,
+      reply: { done: false, query: 'grokking', description: 'where grokking was first observed' },
+    },
+    {
+      step: /writeup\/citations\/round-1-pick/,
+      reply: { selected: [1], description: 'first observed grokking' },
+    },
+    { step: /writeup\/citations\/round-2\.json/, reply: { done: true } },
+    { step: /writeup\/\w+\/(draft|refine)/, ...text('We describe this part of the study in plain words.') },
+    { step: /compile\/fix-/, ...text('No change is needed.') },
+    { step: /integrity\/.*fix/, ...text('No change is needed.') },
+    { step: /review\/initial\/reviewer-\d\/review/, reply: REVIEW, times: Infinity },
+    {
+      step: /review\/initial\/reviewer-\d\/reflection-1/,
+      reply: { ...REVIEW, overall: 6, done: true },
+      times: Infinity,
+    },
+    { step: /review\/initial\/meta/, reply: REVIEW },
+  ]);
+}
+
+/** Deps whose sandbox runs a GPU-slot run without its GPU request (this machine has no GPU). */
+function withoutGpuRequests(deps: ActivityDeps): ActivityDeps {
+  const sandbox = deps.sandbox;
+  return {
+    ...deps,
+    sandbox: {
+      run: (spec) => sandbox.run({ ...spec, gpuDeviceIds: undefined }),
+      reapOrphans: () => sandbox.reapOrphans(),
+      ...(sandbox.describeImage ? { describeImage: (image) => sandbox.describeImage!(image) } : {}),
+    },
+  };
+}
+
+const show = (config: Config, id: string): string =>
+  execFileSync(
+    path.join(TOOLS_BIN, 'temporal'),
+    ['workflow', 'show', '-w', id, '-o', 'json', '--address', config.temporal.address],
+    { maxBuffer: 256 * 1024 * 1024 },
+  ).toString();
+
+/** Writes the campaign's history and its first paper's, after checking they hold the patches. */
+function record(config: Config, workflowId: string, paperId: string): void {
+  const campaign = show(config, workflowId);
+  const paperHistory = show(config, paperId);
+  const want: [string, string, string[]][] = [
+    [workflowId, campaign, ['campaign-template-preflight', 'campaign-gpu-routing', 'campaign-run-undecided']],
+    [paperId, paperHistory, ['paper-integrity', 'review-threshold-recorded']],
+  ];
+  for (const [id, history, markers] of want) {
+    const found = patchIds(history);
+    const missing = markers.filter((m) => !found.includes(m));
+    if (missing.length)
+      throw new Error(`${id}: no ${missing.join(', ')} marker (it has ${found.join(', ')})`);
+    console.log(`${id}: patches ${found.join(', ')}`);
+  }
+  writeFileSync(path.join(HISTORIES, 'campaign-patched.json'), campaign);
+  writeFileSync(path.join(HISTORIES, 'paper-patched.json'), paperHistory);
+  const idsFile = path.join(HISTORIES, 'ids.json');
+  const ids = JSON.parse(readFileSync(idsFile, 'utf8')) as Record<string, string>;
+  ids['campaign-patched.json'] = workflowId;
+  ids['paper-patched.json'] = paperId;
+  writeFileSync(idsFile, JSON.stringify(ids, null, 2) + '\n');
+  console.log(`recorded ${workflowId} and ${paperId}`);
+}
+
+async function main(): Promise<void> {
+  installRuntimeLogger('WARN');
+  const from = process.argv.indexOf('--from');
+  if (from > 0) {
+    const id = process.argv[from + 1];
+    if (!id) throw new Error('usage: record-patched.ts [--from <campaign workflow id>]');
+    const config = loadProcessConfig();
+    const child = /"workflowId":\s*"(paper-[^"]+)"/.exec(show(config, id))?.[1];
+    if (!child) throw new Error(`${id} started no paper`);
+    return record(config, id, child);
+  }
+  const scholar = new FakeScholarServer();
+  await scholar.start();
+  const config = scholarSuiteConfig('record-patched', scholar);
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'ds-record-'));
+  const closers: (() => Promise<void>)[] = [];
+  try {
+    const bundle = path.join(tmp, 'workflow-bundle.js');
+    const { code } = await bundleWorkflowCode({ workflowsPath: path.join(PROJECT_ROOT, 'workflows') });
+    writeFileSync(bundle, code);
+
+    // grokking, as a user's copy that says it needs a GPU.
+    const dir = path.join(tmp, 'grokking');
+    cpSync(path.join(PROJECT_ROOT, 'templates', 'grokking'), dir, { recursive: true });
+    const manifest = JSON.parse(readFileSync(path.join(dir, 'template.json'), 'utf8')) as object;
+    writeFileSync(path.join(dir, 'template.json'), JSON.stringify({ ...manifest, gpu: true }, null, 2));
+    const stored = await storeTemplate(suiteStore(config), dir);
+
+    const deps = { ...realDeps(config), llmProvider: script() };
+    const hostConfig: Config = { ...config, gpu: { count: 1, cpuSlots: 1 } };
+    const made = [
+      await createWorker({ config, role: 'main', deps, workflowBundlePath: bundle }),
+      await createWorker({ config, role: 'gpu', deps }),
+      await createWorker({ config: hostConfig, role: 'gpu', deps: withoutGpuRequests(realDeps(hostConfig)) }),
+    ];
+    for (const m of made) closers.push(() => m.connection.close());
+    const client = await connectClient(config);
+    closers.push(() => client.connection.close());
+
+    const workflowId = `campaign-grokking-${uniqueId('patched')}`;
+    const input = {
+      ...oneIdeaCampaign(
+        config,
+        {
+          ...DEFAULT_PAPER_SETTINGS,
+          maxRuns: 2,
+          maxRunAttempts: 2,
+          maxPlotAttempts: 2,
+          citationRounds: 2,
+          compileRounds: 3,
+          reviewers: 2,
+          reviewReflections: 1,
+          fast: true,
+        },
+        { noveltyRounds: 2, runUndecided: true },
+      ),
+      templateKey: stored.templateKey,
+    };
+    const t0 = Date.now();
+    const outcome = await made.reduce<() => Promise<CampaignOutcome>>(
+      (inner, m) => () => m.worker.runUntil(inner),
+      () =>
+        client.workflow.execute('campaignWorkflow', {
+          workflowId,
+          taskQueue: config.temporal.taskQueue,
+          args: [input],
+        }),
+    )();
+    const paper = outcome.papers[0];
+    console.log(
+      `${workflowId}: ${outcome.state} in ${Math.round((Date.now() - t0) / 1000)} s; paper ${paper?.paperId} ${paper?.state} (${paper?.reason ?? ''})`,
+    );
+    if (outcome.state !== 'completed' || !paper || paper.state !== 'completed')
+      throw new Error(`the campaign did not complete a paper: ${JSON.stringify(outcome).slice(0, 2000)}`);
+
+    record(config, workflowId, paper.paperId);
+  } finally {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    await scholar.close();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
