@@ -13,6 +13,7 @@ const BENCHES: { name: string; load: () => Promise<Bench> }[] = [
   { name: 'crash', load: () => import('./crash') },
   { name: 'models', load: () => import('./models') },
   { name: 'cluster', load: () => import('./cluster') },
+  { name: 'cluster-hosts', load: () => import('./cluster-hosts') },
 ];
 
 async function run(argv: string[]): Promise<void> {
