@@ -5,14 +5,16 @@
  * identity), within a size budget, and what was left out is reported with the reason, never
  * silently. Data files of any size within the budget are stored content-addressed like the code.
  */
-import { mkdtemp, readdir, readFile, rm, lstat } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { InvalidInputError } from '../../lib/errors';
 import type { ArtifactStore } from '../../lib/store';
 import { saveWorkspace, type WorkspaceFiles } from '../workspace';
-import { validateTemplate, type TemplateInfo } from './template';
-import { fetchWorkspace } from './workspace';
+import type { WorkspaceManifest } from '../../contracts';
+import { EDITABLE_NAME, validateTemplate, type TemplateInfo } from './template';
+import { dataFolders } from './template-data';
+import { checkManifest, fetchWorkspace } from './workspace';
 import { workspaceManifest } from '../workspace';
 
 /** How much of a template is copied into the store. */
@@ -160,7 +162,12 @@ export async function storeTemplate(
   return { templateKey, info, report, reportKey };
 }
 
-/** Validates a template already in the store (as stored by the CLI): fetched into a temp folder. */
+/**
+ * Validates a template already in the store (as stored by the CLI): fetched into a temp folder,
+ * all but its data. Validation only sees that a data folder is there and not empty, so each data
+ * file is an empty stand-in instead of a download (a template's data can be gigabytes); code and
+ * notes inside a data folder are fetched, as validation reads them.
+ */
 export async function validateStoredTemplate(
   store: ArtifactStore,
   templateKey: string,
@@ -169,7 +176,20 @@ export async function validateStoredTemplate(
   const root = await mkdtemp(path.join(tmpdir(), 'ds-template-'));
   try {
     const dir = path.join(root, name);
-    await fetchWorkspace(store, await workspaceManifest(store, templateKey), dir);
+    const manifest = await workspaceManifest(store, templateKey);
+    checkManifest(manifest);
+    const folders = await dataFolders(store, manifest);
+    const fetched: WorkspaceManifest = {};
+    for (const [rel, key] of Object.entries(manifest)) {
+      const inData = folders.some((f) => rel.startsWith(`${f}/`));
+      if (!inData || EDITABLE_NAME.test(path.posix.basename(rel))) fetched[rel] = key;
+      else {
+        const file = path.join(dir, ...rel.split('/'));
+        await mkdir(path.dirname(file), { recursive: true });
+        await writeFile(file, '');
+      }
+    }
+    await fetchWorkspace(store, fetched, dir);
     return await validateTemplate(dir);
   } finally {
     await rm(root, { recursive: true, force: true });

@@ -334,8 +334,8 @@ async function readRegularFile(file: string): Promise<string | null> {
   return readFile(file, 'utf8');
 }
 
-/** Files an editor needs to see: code and notes, never data, figures, runs or the paper. */
-const EDITABLE = /\.py$|^notes\.(txt|md)$/;
+/** Files an editor needs to see (and validation reads): code and notes, never data, figures, runs or the paper. */
+export const EDITABLE_NAME = /\.py$|^notes\.(txt|md)$/;
 const SKIP_DIRS = /^(data|latex|run_\d+|__pycache__|node_modules)$|^\./;
 /** Larger files are data in disguise; an LLM cannot usefully edit them. */
 export const MAX_EDITABLE_FILE_BYTES = 256 * 1024;
@@ -355,7 +355,7 @@ export async function loadTemplateFiles(dir: string): Promise<Record<string, str
       const relPath = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) {
         if (!SKIP_DIRS.test(e.name)) await walk(relPath);
-      } else if (e.isFile() && EDITABLE.test(e.name)) {
+      } else if (e.isFile() && EDITABLE_NAME.test(e.name)) {
         const full = path.join(root, relPath);
         if ((await lstat(full)).size > MAX_EDITABLE_FILE_BYTES) continue;
         const buf = await readFile(full);
