@@ -102,7 +102,7 @@ function checks(config: Config): Check[] {
     },
     {
       name: 'sandbox-image',
-      hint: 'bash infra/setup.sh (builds the image with debootstrap)',
+      hint: 'bash infra/setup.sh (builds the image with mmdebstrap)',
       run: async () => {
         const info = await docker.getImage(image).inspect();
         return `${image} (${(info.Size / 1e9).toFixed(2)} GB)`;

@@ -14,7 +14,7 @@ source infra/lib.sh
 # postgresql-15 is the production-shaped cluster's database (infra/cluster), run as a private
 # cluster under the data folder: the package's own main cluster is not created.
 APT_PACKAGES=(
-  docker.io debootstrap poppler-utils runsc chromium postgresql-15
+  docker.io mmdebstrap poppler-utils runsc chromium postgresql-15
   latexmk chktex lmodern
   texlive-latex-base texlive-latex-recommended texlive-latex-extra
   texlive-fonts-recommended texlive-science texlive-bibtex-extra

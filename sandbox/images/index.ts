@@ -1,5 +1,5 @@
 /**
- * The sandbox images, each built offline from a recipe (debootstrap + docker import) and tagged
+ * The sandbox images, each built offline from a recipe (mmdebstrap + docker import) and tagged
  * with a hash of it, so it is rebuilt exactly when the recipe changes: the experiment image
  * (./sandbox/build.sh: Python with Debian's PyTorch, NumPy, SciPy, Matplotlib) and the LaTeX
  * image (./latex).

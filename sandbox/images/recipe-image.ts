@@ -1,11 +1,12 @@
 /**
- * Images built offline from a recipe script (debootstrap + docker import), tagged with a hash of
- * the recipe so that they are rebuilt exactly when it changes. Shared by the experiment sandbox
- * image and the LaTeX image.
+ * Images built offline from a recipe script (mmdebstrap + docker import, see ./rootfs.sh),
+ * tagged with a hash of the recipe and of the shared ./rootfs.sh, so that they are rebuilt
+ * exactly when either changes. Shared by the experiment sandbox image and the LaTeX image.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type Docker from 'dockerode';
 import { ConfigError } from '../../lib/errors';
 import type { Logger } from '../../lib/log';
@@ -21,9 +22,13 @@ export interface RecipeImage {
   setting: string;
 }
 
-/** `<repository>:<first 12 hex of sha256(recipe)>`. */
+/** What every recipe sources: its edits change every image's tag. */
+const SHARED_RECIPE = path.join(__dirname, 'rootfs.sh');
+
+/** `<repository>:<first 12 hex of sha256(recipe, then rootfs.sh)>`. */
 export function recipeTag(image: RecipeImage): string {
-  return `${image.repository}:${createHash('sha256').update(readFileSync(image.recipe)).digest('hex').slice(0, 12)}`;
+  const hash = createHash('sha256').update(readFileSync(image.recipe)).update(readFileSync(SHARED_RECIPE));
+  return `${image.repository}:${hash.digest('hex').slice(0, 12)}`;
 }
 
 export async function imageExists(docker: Docker, tag: string): Promise<boolean> {
@@ -52,7 +57,7 @@ export async function ensureRecipeImage(
       `${image.label} ${tag} (${image.setting}) is not on this Docker engine; load or pull it first`,
     );
   }
-  log.info(`building ${image.label} ${tag} with debootstrap (a few minutes, once per recipe change)`);
+  log.info(`building ${image.label} ${tag} with mmdebstrap (a few minutes, once per recipe change)`);
   const t0 = Date.now();
   await new Promise<void>((resolve, reject) => {
     const child = spawn('bash', [image.recipe, tag], { stdio: ['ignore', 'inherit', 'inherit'] });
