@@ -15,7 +15,7 @@ export async function runWorkerProcess(
   const log = createLogger(`worker:${role}`, config.logLevel);
   installRuntimeLogger(config.logLevel === 'debug' ? 'DEBUG' : config.logLevel === 'info' ? 'INFO' : 'WARN');
   const { worker, connection } = await createWorker({ config, role, ...extra });
-  const queues = worker instanceof WorkerGroup ? worker.taskQueues.join(', ') : worker.options.taskQueue;
+  const queues = worker instanceof WorkerGroup ? worker.taskQueues.join(',') : worker.options.taskQueue;
   log.info(`polling ${queues} on ${config.temporal.address}`, {
     namespace: config.temporal.namespace,
   });
