@@ -18,7 +18,7 @@ import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import type Docker from 'dockerode';
 import { storeTemplate } from '../../activities/experiments/template-source';
-import type { ExperimentHeartbeat } from '../../activities/experiments';
+import type { ExperimentHeartbeat, RunExperimentResult } from '../../activities/experiments';
 import { clusterEnv, down, ringMembers, start, stop, type Cluster } from '../../infra/cluster/cluster';
 import {
   createHost,
@@ -41,7 +41,7 @@ import { auditPaper, transcriptSpend, type PaperAudit } from '../crash/paper-aud
 import { PipelineLlm } from '../crash/pipeline-llm';
 import { crashSuite, type CrashSuite } from '../crash/suite';
 import { polling, upPrivateCluster } from './private-cluster';
-import { RUN_STEPS, SCENARIO_IDEAS, scenarioAnswer } from './scenario-script';
+import { SCENARIO_IDEAS, scenarioAnswer } from './scenario-script';
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'steady');
 const FREEZE_S = 60;
@@ -52,9 +52,11 @@ const PAPER: PaperSettings = { ...QUICK_PAPER_SETTINGS, fast: true, compileRound
 
 const log = createLogger('scenario-test', 'warn');
 
-/** A run_1 activity as a paper's pending activities show it at one moment. */
+/** A run (a runExperiment activity) as its paper's pending activities show it at one moment. */
 interface RunSample {
   at: number;
+  /** `<paperId>/<activityId>`: one run (run_1, or a further seed of a run). */
+  run: string;
   paperId: string;
   attempt: number;
   /** The pid of the worker that holds the attempt (identities are `gpu@<host>:<pid>`). */
@@ -95,6 +97,7 @@ class RunWatch {
           const pid = /:(\d+)$/.exec(a.lastWorkerIdentity ?? '')?.[1];
           this.samples.push({
             at: Date.now(),
+            run: `${paperId}/${a.activityId}`,
             paperId,
             attempt: a.attempt ?? 1,
             running: a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
@@ -109,10 +112,10 @@ class RunWatch {
     }
   }
 
-  /** The latest sample of each paper's run taken at or after `since`. */
+  /** The latest sample of each run taken at or after `since`. */
   latest(since = 0): Map<string, RunSample> {
     const out = new Map<string, RunSample>();
-    for (const s of this.samples) if (s.at >= since) out.set(s.paperId, s);
+    for (const s of this.samples) if (s.at >= since) out.set(s.run, s);
     return out;
   }
 
@@ -120,6 +123,32 @@ class RunWatch {
     this.stopped = true;
     await this.done;
   }
+}
+
+/** Every completed run of a paper (its runExperiment activities), with its result and final attempt. */
+async function runResults(
+  h: WorkflowHandle,
+): Promise<{ run: string; attempt: number; result: RunExperimentResult }[]> {
+  const events = (await h.fetchHistory()).events ?? [];
+  const scheduled = new Map<number, string>();
+  const attempts = new Map<number, number>();
+  const out: { run: string; attempt: number; result: RunExperimentResult }[] = [];
+  for (const e of events) {
+    const sched = e.activityTaskScheduledEventAttributes;
+    if (sched?.activityType?.name === 'runExperiment')
+      scheduled.set(Number(e.eventId), sched.activityId ?? '');
+    const started = e.activityTaskStartedEventAttributes;
+    if (started) attempts.set(Number(started.scheduledEventId), started.attempt ?? 1);
+    const done = e.activityTaskCompletedEventAttributes;
+    const activityId = done && scheduled.get(Number(done.scheduledEventId));
+    if (activityId !== undefined && done?.result?.payloads?.[0])
+      out.push({
+        run: `${h.workflowId}/${activityId}`,
+        attempt: attempts.get(Number(done.scheduledEventId)) ?? 1,
+        result: defaultPayloadConverter.fromPayload<RunExperimentResult>(done.result.payloads[0]),
+      });
+  }
+  return out;
 }
 
 /** Server times of every activity completion of the workflows, in order. */
@@ -228,7 +257,7 @@ describe('scenario: a four-paper campaign on the cluster through a lost host, a 
         const killedRuns = on(pidA);
         const killAt = Date.now();
         await killHost(gpuA, docker);
-        const killed = new Map(killedRuns.map((s) => [s.paperId, s]));
+        const killed = new Map(killedRuns.map((s) => [s.run, s]));
         // Progress again: the killed runs start over on gpu-b (once it has a free slot) and go past
         // the checkpoint they had.
         const resumed = await waitUntil(
@@ -236,13 +265,10 @@ describe('scenario: a four-paper campaign on the cluster through a lost host, a 
           () => {
             const now = [...watch.latest(killAt).values()].filter(
               (s) =>
-                killed.has(s.paperId) &&
-                s.pid === pidB &&
-                s.running &&
-                s.attempt > killed.get(s.paperId)!.attempt,
+                killed.has(s.run) && s.pid === pidB && s.running && s.attempt > killed.get(s.run)!.attempt,
             );
             return now.length === killed.size &&
-              now.every((s) => s.checkpointStep > killed.get(s.paperId)!.checkpointStep)
+              now.every((s) => s.checkpointStep > killed.get(s.run)!.checkpointStep)
               ? now
               : undefined;
           },
@@ -259,15 +285,15 @@ describe('scenario: a four-paper campaign on the cluster through a lost host, a 
         await sleep(FREEZE_S * 1000);
         await thawHost(gpuB, docker);
         const thawAt = Date.now();
-        const frozen = new Map(frozenRuns.map((s) => [s.paperId, s]));
+        const frozen = new Map(frozenRuns.map((s) => [s.run, s]));
         await waitUntil(
           'a run that was frozen training again',
           () =>
             [...watch.latest(thawAt).values()].some(
               (s) =>
-                frozen.has(s.paperId) &&
+                frozen.has(s.run) &&
                 (s.lastHeartbeat ?? 0) > thawAt &&
-                s.attempt > frozen.get(s.paperId)!.attempt,
+                s.attempt > frozen.get(s.run)!.attempt,
             ),
           6 * 60_000,
           500,
@@ -276,11 +302,11 @@ describe('scenario: a four-paper campaign on the cluster through a lost host, a 
 
         // ---- the GPU phase ends; the next write-up draft anyone asks for is held back
         await waitUntil(
-          'every run_1 done',
+          'every paper past its experiments (its plot edit scheduled)',
           async () => {
             for (const id of paperIds) {
               const acts = await activitiesOf(client.workflow.getHandle(id)).catch(() => []);
-              if (!acts.some((a) => a.type === 'runExperiment' && a.state === 'completed')) return false;
+              if (!acts.some((a) => a.type === 'editPlot')) return false;
             }
             return true;
           },
@@ -345,23 +371,25 @@ describe('scenario: a four-paper campaign on the cluster through a lost host, a 
           for (const a of acts) if ((a.attempt ?? 1) > 1) retried.push(`${a.type} (attempt ${a.attempt})`);
           expect(acts.filter((a) => a.state !== 'completed')).toEqual([]);
           steps[id] = completedByType(acts);
-          expect(steps[id]).toMatchObject({ planEdit: 1, runExperiment: 1, reviewPaper: 1, metaReview: 1 });
+          expect(steps[id]).toMatchObject({ planEdit: 1, reviewPaper: 1, metaReview: 1 });
         }
 
         // ---- the interrupted runs resumed from their checkpoints and trained to the end once
         const interrupted = new Set([...killed.keys(), ...frozen.keys()]);
         expect(interrupted.size).toBeGreaterThanOrEqual(2);
-        for (const p of outcome.papers) {
-          const run1 = p.runs.find((r) => r.runName === 'run_1')!;
-          const means = (
-            await suite.store.getJson<{ noisy_line: { means: { resumed_from: number } } }>(run1.finalInfoKey!)
-          ).noisy_line.means;
-          const runLog = await suite.store.getText(run1.logKey!);
-          if (interrupted.has(p.paperId)) {
-            expect(means.resumed_from).toBeGreaterThanOrEqual(3);
+        const runs = (
+          await Promise.all(paperIds.map((id) => runResults(client.workflow.getHandle(id))))
+        ).flat();
+        expect(runs.filter((r) => interrupted.has(r.run)).length).toBe(interrupted.size);
+        for (const r of runs) {
+          const runLog = await suite.store.getText(r.result.logKey);
+          if (interrupted.has(r.run)) {
+            expect([r.run, r.result.resumedFromStep]).toEqual([r.run, expect.any(Number)]);
+            expect(r.result.resumedFromStep).toBeGreaterThanOrEqual(3);
             expect(runLog).toMatch(/SCIENTIST_RESUMED \{"step": \d+\}/);
-          } else expect(means.resumed_from).toBe(0);
-          expect(runLog).toContain(`"step": ${RUN_STEPS}, "total": ${RUN_STEPS}`);
+          } else if (r.attempt === 1) expect([r.run, r.result.resumedFromStep]).toEqual([r.run, null]);
+          // It trained to its last step.
+          expect(runLog).toMatch(/"step": (\d+), "total": \1,/);
         }
 
         // ---- every artifact the papers name is in MinIO, and nothing was made twice
