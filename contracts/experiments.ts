@@ -45,6 +45,12 @@ export interface RunExperimentInput {
   fast?: boolean;
   /** Wall-clock limit of the run; default SCIENTIST_SANDBOX_TIMEOUT_S. */
   timeoutMs?: number;
+  /**
+   * A repeat of `runName` with another seed (1, 2, …; absent or 0: the run itself): sets
+   * SCIENTIST_SEED in the container, keeps its artifacts apart, and does not give the code the
+   * run's own earlier out dir (a checkpoint there would resume the finished run).
+   */
+  seed?: number;
 }
 
 export interface RunExperimentResult {
@@ -125,6 +131,8 @@ export interface BaselineInput {
   workspace: WorkspaceManifest;
   fast?: boolean;
   timeoutMs?: number;
+  /** A repeat with another seed (see RunExperimentInput.seed); cached apart from seed 0. */
+  seed?: number;
 }
 
 export interface BaselineResult extends RunExperimentResult {

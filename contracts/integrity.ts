@@ -17,6 +17,8 @@ export interface IntegritySummary {
   unsupported: string[];
   /** Runs with a measured manifest, of the paper's successful runs. */
   manifests: number;
+  /** The citation check in one line (resolved, removed, sentences supported / unsupported / unclear); absent when it did not run. */
+  citations?: string;
   /** Whether the writing model was given one round to fix what the first check found. */
   fixRound: boolean;
   reportKey: string;

@@ -277,6 +277,8 @@ export interface MainPorts {
     /** The paper's settings: their numbers count as configuration. */
     settings: Record<string, number | boolean | string>;
     fixRound: boolean;
+    /** The citation check's report (checkCitations), for integrity.json and the report page. */
+    citationsKey?: string;
   }): Promise<{ summary: IntegritySummary; draftKey: string }>;
   /** One round for the writing model to correct or remove what the check flagged (edit blocks on the document). */
   fixClaims(input: {
@@ -285,6 +287,30 @@ export interface MainPorts {
     workspace: WorkspaceKey;
     reportKey: string;
   }): Promise<LlmStep & { draftKey: string; changed: boolean }>;
+  /**
+   * Resolves the bibliography entries the draft cites against the literature (removing those
+   * that do not exist, with their keys) and checks each citing sentence against the cited
+   * abstract with the review-role model (removing unsupported citations). The report is at `reportKey`.
+   */
+  checkCitations(input: { paperId: string; draftKey: string; workspace: WorkspaceKey }): Promise<
+    LlmStep & {
+      draftKey: string;
+      changed: boolean;
+      reportKey: string;
+      /** One line: resolved, removed, sentences supported / unsupported / unclear. */
+      status: string;
+    }
+  >;
+  /**
+   * Merges a run's repeats with other seeds (their final_info.json keys, seed 1 first) into the
+   * run's final_info.json in the workspace: means over the seeds and the per-seed values. Code only.
+   */
+  recordSeeds(input: {
+    paperId: string;
+    runName: string;
+    workspace: WorkspaceKey;
+    seedInfoKeys: string[];
+  }): Promise<{ workspace: WorkspaceKey; seeds: number }>;
 }
 
 /** The GPU queue's experiment activities (activities/experiments), workspaces passed by key. */

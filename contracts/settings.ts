@@ -22,6 +22,12 @@ export interface PaperSettings {
   decisionThresholdSource?: string;
   /** Revise once from the review, recompile, re-review. */
   improve: boolean;
+  /**
+   * Seeds the baseline and the final variant run over (SCIENTIST_SEED=0…K−1) for the noise gate
+   * (Welch's t-test, activities/integrity/gate.ts). 1: one run each, and the paper may claim no
+   * significance. Absent (inputs recorded before it): 1.
+   */
+  seeds?: number;
   /** Templates' fast mode (SCIENTIST_FAST=1): whole runs in well under a minute on a CPU. */
   fast: boolean;
   /** USD; spending stops at the next stage boundary once reached. */
@@ -60,6 +66,7 @@ export const DEFAULT_PAPER_SETTINGS: PaperSettings = {
   reviewReflections: 5,
   decisionThreshold: 6,
   improve: false,
+  seeds: 3,
   fast: false,
   budgetUsd: 50,
 };
@@ -102,6 +109,7 @@ export const QUICK_PAPER_SETTINGS: PaperSettings = {
   compileRounds: 2,
   reviewers: 2,
   reviewReflections: 0,
+  seeds: 1,
 };
 
 export const QUICK_CAMPAIGN_SETTINGS: CampaignSettings = {

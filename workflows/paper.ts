@@ -42,6 +42,7 @@ import {
 } from '../contracts';
 import { activityCaller, Control, Stopped, usd } from './control';
 import { integrityStage } from './integrity-stage';
+import { seedRuns } from './seeds-stage';
 import { reviewEnsemble } from './review-ensemble';
 import { StageBoard } from './stage-board';
 
@@ -109,6 +110,8 @@ const DEGRADATIONS = 'paper-degradations';
 const REVIEW_THRESHOLD = 'review-threshold-recorded';
 /** INTEGRITY: after the compile, the claim check (one fix round), the report page, its verdict. */
 const INTEGRITY = 'paper-integrity';
+/** SEEDS: with settings.seeds > 1, the baseline and the final variant run again over the other seeds. */
+const SEEDS = 'paper-seeds';
 /**
  * FIGURE_CRITIQUE: after the figures are described, a model that takes images critiques them;
  * a figure to fix sends plot.py back for another edit, and the reviewers read the critique.
@@ -281,6 +284,7 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
       idea: input.idea,
     });
     artifacts.workspace = workspace;
+    const baselineWorkspace = workspace;
     status.run = 0;
     const baseline = await experiment(
       () =>
@@ -311,6 +315,16 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
     if (!enter('experiments')) return overBudget();
     workspace = await experiments(workspace);
     status.run = status.attempt = undefined;
+    const seeds = s.seeds ?? 1;
+    if (seeds > 1 && !skip.has('experiments') && !ledger.overBudget && patched(SEEDS)) {
+      const variant = runs.filter((r) => r.runName !== 'run_0').pop()?.runName;
+      workspace = await seedRuns(
+        callGpu,
+        call,
+        { paperId, templateName: input.template, fast: s.fast, seeds, baselineWorkspace, workspace, variant },
+        { ran: (name, logKey) => (artifacts[`${name}/log`] = logKey), degraded: (d) => degraded.push(d) },
+      );
+    }
 
     // ---- plots
     if (!enter('plots')) return overBudget();
@@ -348,6 +362,7 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
             integrity = summary;
             publish();
           },
+          degraded: (d) => degraded.push(d),
         },
       );
       compiled = checked.compiled;

@@ -14,7 +14,9 @@ export function baselineRoot(hash: string): string {
 export async function baselineHash(store: ArtifactStore, input: BaselineInput): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'ds-baseline-'));
   try {
-    return workspaceHash(await fetchWorkspace(store, input.workspace, dir), { fast: Boolean(input.fast) });
+    // A repeat with another seed is its own cache entry; seed 0's hash is the one it always was.
+    const flags = { fast: Boolean(input.fast), ...(input.seed ? { seed: input.seed } : {}) };
+    return workspaceHash(await fetchWorkspace(store, input.workspace, dir), flags);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

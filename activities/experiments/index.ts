@@ -132,6 +132,7 @@ export function createExperimentActivities(deps: ActivityDeps): GpuPorts {
             workspace: input.workspace,
             fast: input.fast,
             timeoutMs: input.timeoutMs,
+            ...(input.seed ? { seed: input.seed } : {}),
           },
           baselineRoot(hash),
           true,

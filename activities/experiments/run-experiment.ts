@@ -85,7 +85,14 @@ export async function runExperimentOnce(
   if (!RUN_NAME.test(input.runName))
     throw new InvalidInputError(`runName must look like run_0, run_1, …; got "${input.runName}"`);
   if (!input.workspace['experiment.py']) throw new InvalidInputError('the workspace has no experiment.py');
-  const root = env.keyRoot ?? artifactKey('papers', input.paperId, 'experiments', input.runName);
+  const seed = input.seed && input.seed > 0 ? input.seed : undefined;
+  const root =
+    env.keyRoot ??
+    artifactKey('papers', input.paperId, 'experiments', input.runName, ...(seed ? [`seed-${seed}`] : []));
+  // A repeat with another seed starts clean: the run's own out dir (results, a checkpoint) stays out.
+  const workspace = seed
+    ? Object.fromEntries(Object.entries(input.workspace).filter(([p]) => !p.startsWith(`${input.runName}/`)))
+    : input.workspace;
   const key = (...rest: string[]) => `${root}/${artifactKey(...rest)}`;
   const checkpointKey = key(CHECKPOINT);
 
@@ -93,7 +100,7 @@ export async function runExperimentOnce(
   const dir = await createHostFolder(path.join(config.dataDir, 'experiments'), `${input.runName}-`);
   try {
     // Data folders (template.json `data`) are mounted read-only from a worker cache, not copied.
-    const data = await templateData(env, input.workspace);
+    const data = await templateData(env, workspace);
     await fetchWorkspace(store, data.copied, dir);
     const outDir = path.join(dir, input.runName);
     await mkdir(outDir, { recursive: true });
@@ -150,6 +157,7 @@ export async function runExperimentOnce(
       env: {
         SCIENTIST_CHECKPOINT_EVERY: String(config.sandbox.checkpointEvery),
         ...(input.fast ? { ...fast.env, SCIENTIST_FAST: '1' } : {}),
+        ...(seed ? { SCIENTIST_SEED: String(seed) } : {}),
       },
       limits,
       runtime,
@@ -217,7 +225,11 @@ export async function runExperimentOnce(
         slot: env.slot,
         image,
         runtime,
-        command: [...command, ...(input.fast ? ['(SCIENTIST_FAST=1)'] : [])],
+        command: [
+          ...command,
+          ...(input.fast ? ['(SCIENTIST_FAST=1)'] : []),
+          ...(seed ? [`(SCIENTIST_SEED=${seed})`] : []),
+        ],
         durationMs: result.durationMs,
         cpuQuota: limits.cpus,
         code,

@@ -7,8 +7,9 @@
  * CPU or software version is held to the manifests. Plain functions; the activity is in ./index.ts.
  */
 import type { RunManifest } from '../../contracts';
+import type { NoiseGate } from './gate';
 
-export type ClaimKind = 'number' | 'hardware' | 'version' | 'compute-unfair' | 'noise';
+export type ClaimKind = 'number' | 'hardware' | 'version' | 'compute-unfair' | 'noise' | 'no-change';
 
 /** A statement the records do not support, with the sentence around it. */
 export interface Flag {
@@ -20,7 +21,7 @@ export interface Flag {
   why: string;
 }
 
-export type Source = 'metric' | 'derived' | 'manifest' | 'configuration' | 'task' | 'citation';
+export type Source = 'metric' | 'derived' | 'manifest' | 'configuration' | 'task' | 'citation' | 'gate';
 
 export interface ClaimSources {
   /** Every finite number of every run's final_info.json (per-seed values and their mean ± std included). */
@@ -37,10 +38,13 @@ export interface ClaimSources {
   /** Compute ratio over the baseline above which a variant presented as a win is compute-unfair (default 1.2). */
   computeRatio?: number;
   /**
-   * Whether a noise gate over seeds passed for the comparison the paper makes. Until seeds run
-   * per variant there is none: a claim of a significant or reliable difference is flagged.
+   * The noise gate over seeds (./gate.ts). Without one, or with one seed per run, a claim of a
+   * significant or reliable difference is flagged anywhere; when it was computed and did not
+   * pass, so are "outperforms", "improves" and their kin in the abstract, results and conclusion.
    */
-  noiseGatePassed?: boolean;
+  gate?: NoiseGate;
+  /** Variants whose results equal the baseline's in every metric; presenting one as a change is flagged. */
+  identical?: string[];
 }
 
 /** Words that claim a difference is statistically real. */
@@ -82,6 +86,41 @@ export const excessSentence = (e: ComputeExcess) =>
 
 /** Words that present a variant as better than the baseline. */
 const IMPROVEMENT = /\b(improv\w*|outperform\w*|better|superior|significant\w*|beats?|gains?)\b/i;
+
+/** Words that claim a difference, held to the noise gate in the abstract, results and conclusion. */
+const DIFFERENCE_CLAIM =
+  /\b(outperform\w*|improv(?:es|ed|ing|ement|ements)|better\s+than|superior\s+to|beats?)\b/gi;
+
+/** Words that present a variant as having an effect (held against a variant identical to the baseline). */
+const EFFECT_CLAIM =
+  /\b(improv\w*|outperform\w*|better|superior|beats?|gains?|higher|lower|faster|slower|reduc\w*|increas\w*|accelerat\w*|speeds?\s+up|delays?|changes)\b/i;
+
+const HEADING =
+  /^[ \t]*(?:\d+(?:\.\d+)*\.?\s+)?(Abstract|Introduction|Background|Related\s+Work|Methods?|Method(?:ology)?|Experimental\s+Setup|Experiments|Results(?:\s+and\s+Discussion)?|Discussion|Conclusions?(?:\s+and\s+Future\s+Work)?|References)[ \t]*$/gim;
+
+/**
+ * The spans of the text's abstract, results and conclusion, by their headings as pdftotext
+ * writes them ("Abstract", "5 Results"); the whole text when no heading is found.
+ */
+export function claimRegions(text: string): [number, number][] {
+  const heads = [...text.matchAll(HEADING)].map((m) => ({ at: m.index, name: m[1]!.toLowerCase() }));
+  if (!heads.length) return [[0, text.length]];
+  return heads.flatMap((h, i) =>
+    /^(abstract|results|conclusion)/.test(h.name)
+      ? [[h.at, heads[i + 1]?.at ?? text.length] as [number, number]]
+      : [],
+  );
+}
+
+/** The numbers the gate's sentence may print: α, the corrected threshold, counts, the tests' statistics. */
+export function gateNumbers(g: NoiseGate | undefined): number[] {
+  if (!g) return [];
+  const out = [g.alpha, g.seeds.baseline, g.seeds.variant, g.tests.length, 0.0001];
+  if (g.tests.length) out.push(g.alpha / g.tests.length, g.tests.filter((t) => t.reliable).length);
+  for (const t of g.tests)
+    out.push(t.p, t.t, t.df, t.baseline.mean, t.baseline.std, t.variant.mean, t.variant.std);
+  return out;
+}
 
 export interface ClaimReport {
   /** Numbers checked, and how many traced (by source). */
@@ -308,6 +347,7 @@ export function checkClaims(pdfText: string, src: ClaimSources): ClaimReport {
     ['task', literals(src.task)],
     ['citation', literals(src.bibliography)],
     ['derived', derived(src.runMetrics)],
+    ['gate', gateNumbers(src.gate)],
   ];
   const bySource: Partial<Record<Source, number>> = {};
   let numbers = 0;
@@ -337,13 +377,44 @@ export function checkClaims(pdfText: string, src: ClaimSources): ClaimReport {
         why: `the paper presents a variant as an improvement, and ${excessSentence(e)}`,
       });
   }
-  if (!src.noiseGatePassed)
-    for (const m of text.matchAll(SIGNIFICANCE))
+  const gate = src.gate;
+  const computed = gate && gate.status !== 'one-seed' && gate.status !== 'no-variant';
+  if (gate?.status !== 'passed') {
+    const why = computed
+      ? `the noise gate did not pass (${gate.status}: ${gate.sentence}) — say that no reliable difference was found`
+      : 'no noise gate over seeds passed (one seed per variant): say that no reliable difference can be established';
+    const seen = new Set<number>();
+    const flag = (m: RegExpMatchArray) => {
+      if (seen.has(m.index!)) return;
+      seen.add(m.index!);
       flags.push({
         kind: 'noise',
         text: m[0],
-        context: around(text, m.index, m.index + m[0].length),
-        why: 'no noise gate over seeds passed (one seed per variant): say that no reliable difference can be established',
+        context: around(text, m.index!, m.index! + m[0].length),
+        why,
       });
+    };
+    for (const m of text.matchAll(SIGNIFICANCE)) flag(m);
+    // With seeds run, a claim of a difference in the abstract, results or conclusion needs the gate too.
+    if (computed)
+      for (const [from, to] of claimRegions(text))
+        for (const m of text.slice(from, to).matchAll(DIFFERENCE_CLAIM))
+          flag(Object.assign([m[0]], { index: from + m.index }) as RegExpMatchArray);
+  }
+  for (const run of src.identical ?? []) {
+    const m = claimRegions(text)
+      .map(([from, to]) => {
+        const hit = EFFECT_CLAIM.exec(text.slice(from, to));
+        return hit ? { index: from + hit.index, 0: hit[0] } : undefined;
+      })
+      .find(Boolean);
+    if (m)
+      flags.push({
+        kind: 'no-change',
+        text: `${run}: identical to run_0`,
+        context: around(text, m.index, m.index + m[0].length),
+        why: `${run}'s results equal the baseline's in every metric (the edit changed nothing measurable), and the paper presents a change or an improvement`,
+      });
+  }
   return { numbers, traced, bySource, flags };
 }

@@ -7,21 +7,40 @@ import type { Config } from '../../lib/config';
 import { classified } from '../../lib/errors';
 import type { Logger } from '../../lib/log';
 import { keys, type ArtifactStore } from '../../lib/store';
-import type { IntegritySummary, MainPorts, RunManifest } from '../../contracts';
+import { NO_SPEND, type IntegritySummary, type MainPorts, type RunManifest } from '../../contracts';
 import { applyEdits, describeFailures, EditFormatError, parseEditBlocks } from '../coder/edit-engine';
-import { flattenMetrics, type FinalInfo } from '../experiments/final-info';
+import { flattenMetrics, parsePythonJson, type FinalInfo } from '../experiments/final-info';
 import { escapeText } from '../latex/plain';
 import type { Ask } from '../research/ask';
-import { loadWorkspace } from '../workspace';
+import { loadWorkspace, updateWorkspace } from '../workspace';
+import { stripMarkup, type Paper } from '../literature';
 import type { Draft } from '../writeup/assemble';
 import { addedHazards, documentOf } from '../writeup/paper-tex';
 import { resultsTable, runResultFiles } from '../writeup/results';
 import { checkClaims, computeExcess, excessSentence, type ClaimReport, type Flag } from './claims';
+import { searchOrDegrade } from '../research/literature';
+import {
+  citationPrompt,
+  citationStatus,
+  CitationVerdictsSchema,
+  citedKeys,
+  citingSentences,
+  parseEntries,
+  removeCitesAt,
+  resolveEntry,
+  SENTENCES_CHECKED,
+  stripCites,
+  withoutEntries,
+  type CitationReport,
+} from './citations';
+import { identicalSentence, identicalVariants, mergeSeeds, noiseGate, type NoiseGate } from './gate';
 import { isManifestPath, manifestsOf, setupFacts, setupSummary } from './setup';
 
 export {
   checkClaims,
   checkedText,
+  claimRegions,
+  gateNumbers,
   computeExcess,
   excessSentence,
   numbersIn,
@@ -30,6 +49,19 @@ export {
   type ComputeExcess,
   type Flag,
 } from './claims';
+export {
+  GATE_ALPHA,
+  identicalSentence,
+  identicalVariants,
+  incompleteBeta,
+  mergeSeeds,
+  noiseGate,
+  resultsStatementLatex,
+  welch,
+  type GateTest,
+  type NoiseGate,
+  type WelchResult,
+} from './gate';
 export { cpuFacts, gpuFacts, imageFacts, MANIFEST_FILE, runManifest, seedsOf } from './manifest';
 export { manifestsOf, setupFacts, setupLatex, setupSummary, SETUP_LABEL } from './setup';
 
@@ -51,8 +83,10 @@ export interface IntegrityReport extends ClaimReport {
   compute: { run: string; params?: number; flops?: number; deviceSeconds: number }[];
   /** Variants over the compute ratio (whatever the text says), with the sentence the paper carries. */
   computeUnfair: { run: string; basis: string; ratio: number; sentence: string }[];
-  gates: { noise: string };
-  citations: { entries: number; status: string };
+  gates: { noise: string; noiseGate?: NoiseGate };
+  /** Variants whose results equal the baseline's in every metric, with the sentence the paper carries. */
+  identical?: { run: string; sentence: string }[];
+  citations: { entries: number; status: string; report?: CitationReport };
 }
 
 type DraftWithTex = Draft & { tex?: string };
@@ -94,11 +128,21 @@ export function reportLatex(r: IntegrityReport): string {
 
 export function createIntegrityActivities(
   deps: IntegrityDeps,
-): Pick<MainPorts, 'checkIntegrity' | 'fixClaims'> {
+): Pick<MainPorts, 'checkIntegrity' | 'fixClaims' | 'recordSeeds' | 'checkCitations'> {
   const { store, ask } = deps;
 
   return {
-    async checkIntegrity({ paperId, round, draftKey, textKey, workspace, idea, settings, fixRound }) {
+    async checkIntegrity({
+      paperId,
+      round,
+      draftKey,
+      textKey,
+      workspace,
+      idea,
+      settings,
+      fixRound,
+      citationsKey,
+    }) {
       return classified(async () => {
         const [pdfText, draft, files] = await Promise.all([
           store.getText(textKey),
@@ -124,7 +168,11 @@ export function createIntegrityActivities(
           task = '';
         }
         const manifests = manifestsOf(files);
+        const gate = noiseGate(files);
+        const identical = identicalVariants(files);
         const report = checkClaims(pdfText, {
+          gate,
+          identical,
           metrics: resultsTable(files).numbers,
           runMetrics: runResultFiles(files)
             .filter((r) => r.info && typeof r.info === 'object')
@@ -155,8 +203,19 @@ export function createIntegrityActivities(
             ...e,
             sentence: excessSentence(e),
           })),
-          gates: { noise: 'not computed: one seed per variant, so the paper may claim no significance' },
-          citations: { entries, status: 'not re-resolved by this stage' },
+          gates: {
+            noise:
+              gate.status === 'one-seed' || gate.status === 'no-variant'
+                ? `not computed (${gate.status}): ${gate.sentence}`
+                : `${gate.status}: ${gate.sentence}`,
+            noiseGate: gate,
+          },
+          identical: identical.map((run) => ({ run, sentence: identicalSentence(run) })),
+          citations: await (async () => {
+            if (!citationsKey) return { entries, status: 'not re-resolved by this stage' };
+            const cited = await store.getJson<CitationReport>(citationsKey);
+            return { entries, status: citationStatus(cited), report: cited };
+          })(),
         };
         await store.putJson(keys.paper(paperId, 'integrity', `integrity-${round}.json`), full);
         const reportKey = (await store.putJson(keys.paper(paperId, 'integrity', 'integrity.json'), full)).key;
@@ -171,10 +230,144 @@ export function createIntegrityActivities(
           flags: report.flags.length,
           unsupported: report.flags.slice(0, UNSUPPORTED_LISTED).map(describe),
           manifests: manifests.length,
+          ...(citationsKey ? { citations: full.citations.status.slice(0, 300) } : {}),
           fixRound,
           reportKey,
         };
         return { summary, draftKey: nextDraft };
+      });
+    },
+
+    async checkCitations({ paperId, draftKey, workspace }) {
+      return classified(async () => {
+        const draft = await store.getJson<DraftWithTex>(draftKey);
+        const files = await loadWorkspace(store, workspace, (p) => p === 'latex/template.tex');
+        const tex = documentOf(draft, files['latex/template.tex']?.toString() ?? '');
+        const cited = citedKeys(tex);
+        const entries = parseEntries(draft.references).filter((e) => cited.has(e.key));
+        const report: CitationReport = {
+          cited: entries.length,
+          resolved: [],
+          removed: [],
+          unverified: [],
+          sentences: [],
+          notes: [],
+        };
+        const papers = new Map<string, Paper>();
+        for (const entry of entries) {
+          const title = entry.fields.find(([n]) => n === 'title')?.[1] ?? '';
+          if (!title.trim()) {
+            report.removed.push({ key: entry.key, title: '', why: 'the entry has no title to resolve' });
+            continue;
+          }
+          const found = await searchOrDegrade(deps, stripMarkup(title));
+          if (found.unavailable) {
+            report.unverified.push({ key: entry.key, why: found.unavailable });
+            continue;
+          }
+          const r = resolveEntry(entry, found.papers);
+          if ('paper' in r) {
+            papers.set(entry.key, r.paper);
+            report.resolved.push({
+              key: entry.key,
+              paperId: r.paper.paperId,
+              title: r.paper.title,
+              source: r.paper.source,
+            });
+          } else report.removed.push({ key: entry.key, title: stripMarkup(title), why: r.why });
+        }
+        const removedKeys = new Set(report.removed.map((r) => r.key));
+        let after = stripCites(tex, removedKeys);
+        const references = withoutEntries(draft.references, removedKeys);
+
+        // The citing sentences of resolved papers with an abstract, put to the review model at once.
+        const withAbstract = new Set([...papers].filter(([, p]) => p.abstract.trim()).map(([k]) => k));
+        const all = citingSentences(after, new Set(papers.keys()));
+        const noAbstract = all.filter((s) => !withAbstract.has(s.key));
+        const asked = all.filter((s) => withAbstract.has(s.key)).slice(0, SENTENCES_CHECKED);
+        if (noAbstract.length)
+          report.notes.push(`${noAbstract.length} citing sentence(s) of papers without an abstract: unclear`);
+        if (all.length - noAbstract.length > asked.length)
+          report.notes.push(
+            `${all.length - noAbstract.length - asked.length} citing sentence(s) beyond the first ${SENTENCES_CHECKED} not checked`,
+          );
+        let spend = NO_SPEND;
+        const transcriptKey = keys.paper(paperId, 'integrity', 'citations.json');
+        const verdicts = new Map<
+          number,
+          { verdict: 'supported' | 'unsupported' | 'unclear'; reason?: string }
+        >();
+        if (asked.length) {
+          const q = citationPrompt(asked, papers);
+          const res = await ask({
+            role: 'review',
+            transcriptKey,
+            system: q.system,
+            prompt: q.prompt,
+            schema: CitationVerdictsSchema,
+            answerTokens: 40 + 40 * asked.length,
+          });
+          spend = res.spend;
+          if (res.ok) for (const v of res.parsed.verdicts) verdicts.set(v.id, v);
+          else
+            report.notes.push(
+              `the review model's answer was unusable (${res.problem.slice(0, 200)}): every sentence unclear`,
+            );
+        }
+        const unsupported = asked.filter((s) => verdicts.get(s.id)?.verdict === 'unsupported');
+        for (const s of [...asked, ...noAbstract])
+          report.sentences.push({
+            id: s.id,
+            key: s.key,
+            sentence: s.sentence.slice(0, 300),
+            verdict: verdicts.get(s.id)?.verdict ?? 'unclear',
+            ...(verdicts.get(s.id)?.reason ? { reason: verdicts.get(s.id)!.reason } : {}),
+            removed: unsupported.includes(s),
+          });
+        after = removeCitesAt(after, unsupported);
+        const reportKey = (
+          await store.putJson(keys.paper(paperId, 'integrity', 'citations-report.json'), report)
+        ).key;
+        const changed = after !== tex || references !== draft.references;
+        const nextKey = changed
+          ? (
+              await store.putJson(keys.paper(paperId, 'integrity', 'cited.json'), {
+                ...draft,
+                tex: after,
+                references,
+              } satisfies DraftWithTex)
+            ).key
+          : draftKey;
+        deps.log?.info('citations checked', { paperId, status: citationStatus(report) });
+        return {
+          draftKey: nextKey,
+          changed,
+          reportKey,
+          status: citationStatus(report),
+          spend,
+          transcriptKey,
+        };
+      });
+    },
+
+    async recordSeeds({ paperId, runName, workspace, seedInfoKeys }) {
+      return classified(async () => {
+        const rel = `${runName}/final_info.json`;
+        const files = await loadWorkspace(store, workspace, (p) => p === rel);
+        const own = files[rel];
+        if (!own || !seedInfoKeys.length) return { workspace, seeds: own ? 1 : 0 };
+        const infos = [
+          parsePythonJson(own.toString()),
+          ...(await Promise.all(seedInfoKeys.map(async (k) => parsePythonJson(await store.getText(k))))),
+        ];
+        const merged = mergeSeeds(infos);
+        deps.log?.info('seeds merged', { paperId, run: runName, seeds: infos.length });
+        return {
+          workspace: await updateWorkspace(store, workspace, {
+            [rel]: Buffer.from(JSON.stringify(merged, null, 2)),
+          }),
+          seeds: infos.length,
+        };
       });
     },
 

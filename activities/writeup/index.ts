@@ -40,6 +40,7 @@ import {
 import { figureLabel } from './figures';
 import { resultsTable, resultsTablesLatex } from './results';
 import { ideaTitleOf, usableTitle } from './title';
+import { identicalSentence, identicalVariants, noiseGate } from '../integrity/gate';
 import { isManifestPath, manifestsOf, setupFacts, SETUP_LABEL } from '../integrity/setup';
 
 export {
@@ -279,7 +280,7 @@ export function createWriteupActivities(
                 resultsTablesLatex(files)
                   .labels.map((l) => `Table~\\ref{${l}}`)
                   .join(', ') || 'no table'
-              } (every run's final_info.json)${figureNames.length ? ` and the figures ${figureNames.map((f) => `Figure~\\ref{${figureLabel(f)}}`).join(', ')}` : ''} after your text: refer to them by these labels; write no table of your own and do not copy the table's numbers into one.`
+              } (every run's final_info.json)${figureNames.length ? ` and the figures ${figureNames.map((f) => `Figure~\\ref{${figureLabel(f)}}`).join(', ')}` : ''} after your text: refer to them by these labels; write no table of your own and do not copy the table's numbers into one.${gateNote(files)}`
             : '';
         const setupNote =
           section === 'experimental_setup' && manifests.length
@@ -423,4 +424,23 @@ export function createWriteupActivities(
       });
     },
   };
+}
+
+/**
+ * What the results prompt says of the noise gate and of variants identical to the baseline: the
+ * code-made paragraph that follows the tables, and that a claim of a difference needs the gate.
+ */
+function gateNote(files: Record<string, Buffer>): string {
+  const gate = noiseGate(files);
+  const identical = identicalVariants(files);
+  const computed = gate.status !== 'one-seed' && gate.status !== 'no-variant';
+  const parts = [
+    computed
+      ? ` Code adds this Noise gate paragraph after the tables: "${gate.sentence}"${gate.status === 'passed' ? '' : ' So write that no reliable difference was found, and do not write that the variant improves on, outperforms or is significantly better than the baseline.'}`
+      : ' Each run has one seed: claim no statistically significant or reliable difference.',
+    ...identical.map(
+      (run) => ` ${identicalSentence(run)} Do not present ${run} as a change or an improvement.`,
+    ),
+  ];
+  return parts.join('');
 }

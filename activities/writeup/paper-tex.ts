@@ -41,6 +41,7 @@ import {
   withAppendixInput,
   type Draft,
 } from './assemble';
+import { resultsStatementLatex } from '../integrity/gate';
 import { isManifestPath, manifestsOf, setupLatex } from '../integrity/setup';
 import { CAPTIONS_FILE, figuresLatex } from './figures';
 import { resultsTablesLatex, tableFeatures } from './results';
@@ -120,7 +121,7 @@ export function createPaperTexActivities(
       figures: figures.sort(),
       unreadable,
       captions,
-      tables: resultsTablesLatex(files, tableFeatures(template)),
+      tables: withStatement(resultsTablesLatex(files, tableFeatures(template)), resultsStatementLatex(files)),
       setup: setupLatex(
         manifestsOf(files),
         tableFeatures(template).booktabs,
@@ -333,6 +334,11 @@ export function missingFiguresAsNotes(tex: string, assets: Record<string, unknow
       return fitted + line.slice(code.length);
     })
     .join('\n');
+}
+
+/** The results tables followed by the code-made noise-gate paragraph (none without tables). */
+function withStatement(tables: { latex: string; labels: string[] }, statement: string) {
+  return tables.latex && statement ? { ...tables, latex: `${tables.latex}\n${statement}` } : tables;
 }
 
 /** The generated files the results section \input's: the tables and the figures not already in the text. */

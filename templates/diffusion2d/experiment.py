@@ -7,6 +7,8 @@ Writes <out_dir>/final_info.json as {dataset: {"means": {metric: value}}} and
 
 Conventions of the durable-scientist runner (keep them when editing this file):
 - SCIENTIST_FAST=1 (environment) shrinks the run to well under a minute on a CPU.
+- SCIENTIST_SEED=k (environment, default 0) shifts every seed by 100*k: the runner's repeated seeds
+  of the baseline and the final variant (the noise gate) set it.
 - Every SCIENTIST_CHECKPOINT_EVERY steps, and after each dataset, <out_dir>/checkpoint.pt is
   written atomically; a run that finds one resumes from it (the runner restores it after a crash).
 - Lines `SCIENTIST_PROGRESS {"step": s, "total": T, "loss": x}` on stdout report progress.
@@ -28,6 +30,7 @@ import torch.nn.functional as F
 from scipy.spatial import cKDTree
 
 FAST = os.environ.get("SCIENTIST_FAST", "") == "1"
+SEED_INDEX = int(os.environ.get("SCIENTIST_SEED") or 0)
 
 CONFIG = dict(
     datasets=["circle", "moons", "line", "spiral"],
@@ -280,7 +283,7 @@ def main():
 
     for di in range(state["dataset_index"], len(cfg["datasets"])):
         name = cfg["datasets"][di]
-        seed = cfg["seed"] + di
+        seed = cfg["seed"] + 100 * SEED_INDEX + di
         train = make_points(name, cfg["num_points"], seed)
         held_out = make_points(name, cfg["eval_points"], seed + 1000)
         seed_everything(seed)

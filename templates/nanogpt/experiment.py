@@ -7,6 +7,8 @@ and standard error over seeds) and <out_dir>/all_results.npy (per-seed curves an
 
 Conventions of the durable-scientist runner (keep them when editing this file):
 - SCIENTIST_FAST=1 (environment) shrinks the run to well under a minute on a CPU.
+- SCIENTIST_SEED=k (environment, default 0) shifts every seed by 100*k: the runner's repeated seeds
+  of the baseline and the final variant (the noise gate) set it.
 - Every SCIENTIST_CHECKPOINT_EVERY steps, and after each seed, <out_dir>/checkpoint.pt is
   written atomically; a run that finds one resumes from it (the runner restores it after a crash).
 - Lines `SCIENTIST_PROGRESS {"step": s, "total": T, "loss": x}` on stdout report progress.
@@ -26,6 +28,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 FAST = os.environ.get("SCIENTIST_FAST", "") == "1"
+SEED_INDEX = int(os.environ.get("SCIENTIST_SEED") or 0)
 DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 
 CONFIG = dict(
@@ -301,7 +304,7 @@ def main():
     tokens_per_step = cfg["batch_size"] * cfg["block_size"]
 
     for ri in range(state["run_index"], len(cfg["seeds"])):
-        seed = cfg["seeds"][ri]
+        seed = cfg["seeds"][ri] + 100 * SEED_INDEX
         seed_everything(seed)
         model, opt = build(cfg, len(chars), device)
         data_rng = torch.Generator().manual_seed(seed)

@@ -74,7 +74,14 @@ let client: Client;
 const started: string[] = [];
 
 const campaignId = uniqueId('cli-campaign');
-const paperSettings = { ...DEFAULT_PAPER_SETTINGS, maxRuns: 3, citationRounds: 1, reviewers: 1, fast: true };
+const paperSettings = {
+  ...DEFAULT_PAPER_SETTINGS,
+  seeds: 1,
+  maxRuns: 3,
+  citationRounds: 1,
+  reviewers: 1,
+  fast: true,
+};
 
 /** A paper started the way a campaign starts it: search attributes and memo included. */
 async function startPaper(name: string): Promise<string> {

@@ -147,7 +147,7 @@ describe('run --follow on a real campaign', () => {
     try {
       const input = oneIdeaCampaign(
         config,
-        { ...DEFAULT_PAPER_SETTINGS, maxRuns: 3, citationRounds: 1, reviewers: 1, fast: true },
+        { ...DEFAULT_PAPER_SETTINGS, seeds: 1, maxRuns: 3, citationRounds: 1, reviewers: 1, fast: true },
         { parallelism: 1 },
       );
       const handle = await workers.client.workflow.start('campaignWorkflow', {

@@ -6,21 +6,35 @@
  *     in the PDF and in what the reviewer reads; status, Web UI details and search attribute say `clean`;
  * (b) planted faults — a fabricated result number, a GPU the manifest does not have, a PyTorch
  *     version that differs from the image's: each is caught; the one fix round corrects the
- *     number; what is left marks the paper `unsupported-claims` with the list, and the PDF stays.
+ *     number; what is left marks the paper `unsupported-claims` with the list, and the PDF stays;
+ * (c) a variant with twice the parameters presented as a win is flagged compute-unfair;
+ * (d, e) seeds and the noise gate, three seeds each for the baseline and the final variant: an
+ *     "improvement" inside the seed-to-seed noise is caught, a large real difference passes;
+ * (f) a variant identical to the baseline presented as a change is flagged and the paper says
+ *     so; the fix round's activity fails, and the paper degrades instead of failing;
+ * (g) citations: a bibliography entry that does not exist is removed with its \cite, and a
+ *     citation the review model finds unsupported by the cited abstract is taken out of its sentence.
  */
 import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { ProviderRequest } from '../../activities/llm/types';
 import { cpuFacts, type IntegrityReport } from '../../activities/integrity';
 import { formatNumber } from '../../activities/writeup';
 import type { RunManifest } from '../../contracts';
 import { DEFAULT_PAPER_SETTINGS, paperStatusQuery, SA, type PaperSettings } from '../../contracts';
+import { storeTemplate } from '../../activities/experiments/template-source';
+import type { CitationReport } from '../../activities/integrity/citations';
+import { PROJECT_ROOT } from '../../lib/paths';
 import { keys } from '../../lib/store';
 import { sandboxImage } from '../../sandbox';
 import { realDeps } from '../../workers/create-worker';
 import type { campaignWorkflow } from '../../workflows';
 import { startTestWorkers, suiteConfig, suiteStore, uniqueId } from '../harness';
 import { oneIdeaCampaign, scholarSuiteConfig } from '../harness/campaign';
+import { InvalidInputError } from '../../lib/errors';
 import { editBlock, reviewForm } from '../harness/replies';
 import { FakeScholarServer } from '../literature/fake-scholar-server';
 import { ScriptedProvider, type ScriptEntry } from '../llm/scripted-provider';
@@ -43,8 +57,13 @@ const PAPER: PaperSettings = {
   compileRounds: 1,
   reviewers: 1,
   reviewReflections: 0,
+  // One seed per run, except where a test is about seeds (d, e).
+  seeds: 1,
   fast: true,
 };
+/** The fast-mode configuration line of grokking's experiment.py, which the planted variants edit. */
+const FAST_LINE =
+  '        prime=23, perm_n=4, dim_model=64, batch_size=128, lr=3e-3, warmup_steps=10, steps_per_dataset=150, eval_every=25';
 const FABRICATED = 'On every task the model reaches 97.3\\% validation accuracy.';
 
 const text = (reply: string | ((req: ProviderRequest) => string)): Pick<ScriptEntry, 'reply' | 'times'> => ({
@@ -133,12 +152,20 @@ describe('honest science: a paper states only what its records support', () => {
   });
   afterAll(async () => scholar.close());
 
-  async function campaign(provider: ScriptedProvider, label: string, paper: Partial<PaperSettings> = {}) {
+  async function campaign(
+    provider: ScriptedProvider,
+    label: string,
+    paper: Partial<PaperSettings> = {},
+    templateKey?: string,
+  ) {
     const workers = await startTestWorkers(config, { ...realDeps(config), llmProvider: provider });
     const workflowId = `campaign-grokking-${uniqueId(label)}`;
     const t0 = Date.now();
     try {
-      const input = oneIdeaCampaign(config, { ...PAPER, ...paper }, { noveltyRounds: 1 });
+      const input = {
+        ...oneIdeaCampaign(config, { ...PAPER, ...paper }, { noveltyRounds: 1 }),
+        ...(templateKey ? { templateKey } : {}),
+      };
       const got = await workers.run(async () => {
         const done = await workers.client.workflow.execute<typeof campaignWorkflow>('campaignWorkflow', {
           workflowId,
@@ -319,5 +346,165 @@ describe('honest science: a paper states only what its records support', () => {
     );
     const reviewCall = provider.calls.find((c) => /reviewer-1\/review/.test(c.meta.step ?? ''))!;
     expect(promptOf(reviewCall)).toMatch(/compute-unfair: run_1/);
+  });
+  /** A campaign whose one experiment run edits grokking's experiment.py as `edit` does. */
+  const withVariant = (results: string, edit: string, fix: ScriptEntry['reply'] = 'No change is needed.') =>
+    script(results, 'We train the template’s transformer.', fix, [
+      { step: /experiments\/run_1\/edit-1/, reply: editBlock('experiment.py', FAST_LINE, edit) },
+      { step: /experiments\/run_1\/notes/, ...text('Run 1 changes the fast configuration.') },
+    ]);
+
+  it('(d) an "improvement" inside the seed-to-seed noise of three seeds is caught by the noise gate; the paper says no reliable difference was found', async () => {
+    const provider = withVariant(
+      'Longer warmup significantly improves validation accuracy over the baseline (Table~\\ref{tab:results}).',
+      FAST_LINE.replace('warmup_steps=10', 'warmup_steps=12'),
+    );
+    const { paper, details } = await campaign(provider, 'noise', { maxRuns: 1, seeds: 3 });
+    expect(paper.state).toBe('completed');
+    const store = suiteStore(config);
+    const report = await store.getJson<IntegrityReport>(paper.integrity!.reportKey);
+    const gate = report.gates.noiseGate!;
+    expect(gate).toMatchObject({ status: 'failed', variant: 'run_1', seeds: { baseline: 3, variant: 3 } });
+    expect(gate.tests.length).toBeGreaterThan(5);
+    expect(gate.tests.every((t) => !t.reliable && t.baseline.n === 3 && t.variant.n === 3)).toBe(true);
+    const noise = paper.integrity!.unsupported.filter((u) => u.startsWith('noise: '));
+    expect(noise.map((u) => u.split(' — ')[0])).toEqual(['noise: significantly', 'noise: improves']);
+    expect(noise[0]).toContain(
+      'the noise gate did not pass (failed: Over 3 and 3 seeds, no reliable difference',
+    );
+    expect(paper.integrity!.verdict).toBe('unsupported-claims');
+    expect(details).toContain('Unsupported: noise: significantly');
+    // The code-made sentence and the seeds' mean ± std are in the paper.
+    const pdf = flat(await store.getText(paper.textKey!));
+    expect(pdf).toMatch(
+      /Noise gate\. Over 3 and 3 seeds, no reliable difference between run_1 and the baseline \(run_0\) was found: no metric passes the noise gate \(p < 0\.\d+: Welch’?'?s t-test/,
+    );
+    expect(pdf).toContain('mean ± standard deviation over seeds');
+    expect(paper.runs.map((r) => r.runName)).toEqual(['run_0', 'run_1']);
+  });
+
+  it('(e) a large real difference over three seeds passes the noise gate: no false alarm', async () => {
+    const provider = withVariant(
+      'A ten times smaller learning rate significantly improves the validation loss over the baseline (Table~\\ref{tab:results}).',
+      FAST_LINE.replace('lr=3e-3', 'lr=3e-4'),
+    );
+    const { paper } = await campaign(provider, 'gate-passes', { maxRuns: 1, seeds: 3 });
+    expect(paper.state).toBe('completed');
+    const store = suiteStore(config);
+    const report = await store.getJson<IntegrityReport>(paper.integrity!.reportKey);
+    expect(report.gates.noiseGate).toMatchObject({ status: 'passed', variant: 'run_1' });
+    expect(paper.integrity!.unsupported).toEqual([]);
+    expect([paper.integrity!.verdict, paper.integrity!.flags]).toEqual(['clean', 0]);
+    expect(paper.integrity!.traced).toBe(paper.integrity!.numbers);
+    const pdf = flat(await store.getText(paper.textKey!));
+    expect(pdf).toMatch(
+      /Noise gate\. Over 3 and 3 seeds, run_1 differs reliably from the baseline \(run_0\) in \d+ of \d+ metric/,
+    );
+  });
+
+  it('(f) a variant identical to the baseline presented as a change is flagged and the paper says so; a fix round that fails degrades the paper, not fails it', async () => {
+    const provider = withVariant(
+      'Longer warmup delays the onset of grokking (Table~\\ref{tab:results}).',
+      `${FAST_LINE}  # the fast configuration`,
+      () => {
+        throw new InvalidInputError('the model server refused the request (planted)');
+      },
+    );
+    const { paper, details } = await campaign(provider, 'identical', { maxRuns: 1 });
+    expect([paper.state, paper.reason]).toEqual(['completed', undefined]);
+    const store = suiteStore(config);
+    const report = await store.getJson<IntegrityReport>(paper.integrity!.reportKey);
+    expect(report.identical?.map((i) => i.run)).toEqual(['run_1']);
+    expect(paper.integrity!.unsupported).toEqual([
+      expect.stringMatching(/^no-change: run_1: identical to run_0 — run_1's results equal the baseline's/),
+    ]);
+    expect([paper.integrity!.verdict, paper.integrity!.fixRound]).toEqual(['unsupported-claims', false]);
+    expect(paper.degraded).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          part: 'integrity fix round',
+          reason: expect.stringContaining('the model server refused the request (planted)'),
+        }),
+      ]),
+    );
+    expect(details).toContain('Degraded: integrity fix round');
+    const pdf = flat(await store.getText(paper.textKey!));
+    expect(pdf).toMatch(
+      /run_1['’]s results equal the baseline['’]s \(run_0\) in every metric: the edit changed nothing measurable, and run_1 does not differ from the baseline\./,
+    );
+    expect(paper.review).toBeDefined();
+  });
+  it('(g) a bibliography entry that does not exist is removed with its citation; a citation its abstract does not support is taken out of its sentence', async () => {
+    // grokking with one more entry in its bibliography: a paper no literature provider holds.
+    const dir = mkdtempSync(path.join(tmpdir(), 'ds-cite-'));
+    cpSync(path.join(PROJECT_ROOT, 'templates', 'grokking'), dir, { recursive: true });
+    const texPath = path.join(dir, 'latex', 'template.tex');
+    writeFileSync(
+      texPath,
+      readFileSync(texPath, 'utf8').replace(
+        '\\begin{filecontents}{references.bib}\n',
+        '\\begin{filecontents}{references.bib}\n@article{smith2023warmup,\n  title={Warmup Schedules Provably Cause Grokking in Every Transformer},\n  author={Smith, Jane},\n  journal={Journal of Planted Results},\n  year={2023}\n}\n\n',
+      ),
+    );
+    const { templateKey } = await storeTemplate(suiteStore(config), dir);
+    const provider = script(
+      [
+        'Grokking was first reported on small algorithmic datasets \\citep{power2022grokking}.',
+        'Learning-rate warmup is known to prevent grokking entirely \\citep{power2022grokking}.',
+        'Warmup schedules provably cause grokking \\citep{smith2023warmup}.',
+      ].join(' '),
+      'We train the template’s transformer.',
+      'No change is needed.',
+      [
+        {
+          step: /integrity\/citations/,
+          // The review-role model: item 2 (warmup prevents grokking) is not in the abstract.
+          reply: (req) => {
+            const items = [...promptOf(req).matchAll(/^(\d+)\. Sentence: "([^"]*)"/gm)];
+            return {
+              verdicts: items.map((m) => ({
+                id: Number(m[1]),
+                verdict: /prevent/.test(m[2]!) ? 'unsupported' : 'supported',
+                reason: /prevent/.test(m[2]!)
+                  ? 'the abstract says nothing of warmup'
+                  : 'the paper reports it',
+              })),
+            };
+          },
+        },
+      ],
+    );
+    const { paper } = await campaign(provider, 'citations', {}, templateKey);
+    expect([paper.state, paper.reason]).toEqual(['completed', undefined]);
+    const store = suiteStore(config);
+    const report = await store.getJson<IntegrityReport>(paper.integrity!.reportKey);
+    const cited: CitationReport = report.citations.report!;
+    expect(cited.resolved.map((r) => r.key)).toEqual(['power2022grokking']);
+    expect(cited.removed).toEqual([
+      expect.objectContaining({
+        key: 'smith2023warmup',
+        why: expect.stringMatching(/^no search result matches/),
+      }),
+    ]);
+    expect(cited.sentences.map((x) => [x.key, x.verdict, x.removed])).toEqual([
+      ['power2022grokking', 'supported', false],
+      ['power2022grokking', 'unsupported', true],
+    ]);
+    // The model was asked once, with the abstract the literature holds.
+    const asked = provider.calls.filter((c) => /integrity\/citations/.test(c.meta.step ?? ''));
+    expect(asked).toHaveLength(1);
+    expect(asked[0]!.meta.role).toBe('review');
+    expect(promptOf(asked[0]!)).toContain(
+      'Grokking: Generalization Beyond Overfitting on Small Algorithmic Datasets',
+    );
+    expect(paper.integrity!.citations).toContain('1 removed (smith2023warmup)');
+    expect(paper.integrity!.verdict).toBe('clean');
+    // The final PDF: one citation left (BibTeX resolved it), no trace of the planted paper.
+    const pdf = flat(await store.getText(paper.textKey!));
+    expect(pdf).toMatch(/small algorithmic datasets \[\d\]\./);
+    expect(pdf).toMatch(/prevent grokking entirely\. Warmup schedules provably cause grokking\./);
+    expect(pdf).not.toContain('Smith');
+    expect(pdf).not.toMatch(/\(\?\)|\[\?\]/);
+    expect(pdf).toContain('1 of 2 cited entries resolved against the literature');
   });
 });

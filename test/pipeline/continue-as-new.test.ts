@@ -23,6 +23,7 @@ const config = suiteConfig('continue-as-new');
 /** A small paper; every paper makes the same stub calls, at $0.01 each. */
 const paperSettings = {
   ...DEFAULT_PAPER_SETTINGS,
+  seeds: 1,
   maxRuns: 1,
   citationRounds: 1,
   reviewers: 1,

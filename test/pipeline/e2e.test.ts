@@ -112,6 +112,8 @@ function script(): ScriptedProvider {
     { step: /writeup\/citations\/round-2\.json/, reply: { done: true } },
     { step: /writeup\/\w+\/(draft|refine)/, ...text('We describe this part of the study in plain words.') },
     { step: /compile\/fix-/, ...text('No change is needed.') },
+    // The integrity stage's citation check: the related-work sentence is what the cited paper reports.
+    { step: /integrity\/citations/, reply: { verdicts: [{ id: 1, verdict: 'supported' }] } },
     { step: /review\/initial\/reviewer-\d\/review/, reply: REVIEW, times: Infinity },
     {
       step: /review\/initial\/reviewer-\d\/reflection-1/,
@@ -147,6 +149,7 @@ describe('end to end: a campaign on grokking, scripted LLM, real services', () =
         config,
         {
           ...DEFAULT_PAPER_SETTINGS,
+          seeds: 1,
           maxRuns: 2,
           maxRunAttempts: 2,
           maxPlotAttempts: 2,

@@ -243,6 +243,21 @@ export function fakePorts(script: FakeScript = {}) {
       record('fixClaims', i);
       return { draftKey: i.draftKey, changed: false, spend: spend(cost) };
     },
+    async checkCitations(i) {
+      record('checkCitations', i);
+      return {
+        draftKey: i.draftKey,
+        changed: false,
+        reportKey: 'integrity/citations.json',
+        status: '0 of 0 cited entries resolved against the literature',
+        // No citing sentence to put to a model: no call.
+        spend: { costUsd: 0, inputTokens: 0, outputTokens: 0, calls: 0 },
+      };
+    },
+    async recordSeeds(i) {
+      record('recordSeeds', i);
+      return { workspace: i.workspace, seeds: i.seedInfoKeys.length + 1 };
+    },
   };
 
   const result = (runName: string): RunExperimentResult => ({

@@ -76,6 +76,7 @@ const plainWriteup: ScriptEntry[] = [
 
 const PAPER: PaperSettings = {
   ...DEFAULT_PAPER_SETTINGS,
+  seeds: 1,
   maxRuns: 0, // the baseline is enough to show what the paper is made of
   maxPlotAttempts: 2,
   refineSections: false,

@@ -23,7 +23,14 @@ import { startStubWorkers, suiteConfig, uniqueId } from '../harness';
 import { fakePorts, type FakeScript } from './fake-ports';
 
 const config = suiteConfig('operator');
-const paperSettings = { ...DEFAULT_PAPER_SETTINGS, maxRuns: 2, citationRounds: 2, reviewers: 2, fast: true };
+const paperSettings = {
+  ...DEFAULT_PAPER_SETTINGS,
+  seeds: 1,
+  maxRuns: 2,
+  citationRounds: 2,
+  reviewers: 2,
+  fast: true,
+};
 
 /** Holds the first call of `activity` until released; resolves `reached` when it gets there. */
 function holdAt(activity: string) {

@@ -18,7 +18,14 @@ import { ScriptedProvider } from '../llm/scripted-provider';
 import { fakePorts, type FakeScript } from './fake-ports';
 
 const config = suiteConfig('orchestration');
-const paperSettings = { ...DEFAULT_PAPER_SETTINGS, maxRuns: 3, citationRounds: 5, reviewers: 3, fast: true };
+const paperSettings = {
+  ...DEFAULT_PAPER_SETTINGS,
+  seeds: 1,
+  maxRuns: 3,
+  citationRounds: 5,
+  reviewers: 3,
+  fast: true,
+};
 
 async function runPaper(
   script: FakeScript,
@@ -86,6 +93,7 @@ describe('paper workflow orchestration', () => {
       'writeSection',
       'citationRound',
       'compilePaper',
+      'checkCitations',
       'checkIntegrity',
       'reviewPaper',
       'metaReview',

@@ -75,7 +75,7 @@ function input(template: string, templateKey: string, fast = true): CampaignInpu
       ...DEFAULT_CAMPAIGN_SETTINGS,
       ideas: 1,
       papers: 1,
-      paper: { ...DEFAULT_PAPER_SETTINGS, fast },
+      paper: { ...DEFAULT_PAPER_SETTINGS, seeds: 1, fast },
     },
   };
 }

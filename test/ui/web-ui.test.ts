@@ -131,7 +131,7 @@ describe('the Temporal Web UI, in headless Chromium', () => {
       templateKey: 'templates/grokking/manifest.json',
       idea,
       gpuTaskQueue: config.temporal.gpuTaskQueue,
-      settings: { ...DEFAULT_PAPER_SETTINGS, maxRuns: 1, fast: true },
+      settings: { ...DEFAULT_PAPER_SETTINGS, seeds: 1, maxRuns: 1, fast: true },
     };
     const page = await browser.newPage({ viewport: { width: 1920, height: 1200 } });
     page.setDefaultTimeout(30_000);

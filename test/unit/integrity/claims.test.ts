@@ -10,6 +10,7 @@ import {
   type ClaimSources,
 } from '../../../activities/integrity';
 import { reportLatex, type IntegrityReport } from '../../../activities/integrity';
+import { mergeSeeds, noiseGate } from '../../../activities/integrity';
 import { checkSection } from '../../../activities/latex';
 import type { RunManifest } from '../../../contracts';
 
@@ -30,6 +31,15 @@ const manifest: RunManifest = {
   wallSeconds: 41.27,
   deviceSeconds: 82.54,
 };
+/** A gate that passed: three seeds each, far apart. */
+const passedGate = noiseGate({
+  'run_0/final_info.json': Buffer.from(
+    JSON.stringify(mergeSeeds([1, 2, 3].map((v) => ({ x: { means: { acc: 0.1 + v / 1000 } } })))),
+  ),
+  'run_1/final_info.json': Buffer.from(
+    JSON.stringify(mergeSeeds([1, 2, 3].map((v) => ({ x: { means: { acc: 0.9 + v / 1000 } } })))),
+  ),
+});
 const sources = (over: Partial<ClaimSources> = {}): ClaimSources => ({
   metrics: [0.95312, 0.81, 1500],
   runMetrics: [{ 'x.acc': 0.8 }, { 'x.acc': 0.9 }],
@@ -98,7 +108,7 @@ describe('claim check', () => {
       ['noise', 'statistically significant'],
       ['noise', 'significantly'],
     ]);
-    expect(checkClaims('The gain is significant.', sources({ noiseGatePassed: true })).flags).toEqual([]);
+    expect(checkClaims('The gain is significant.', sources({ gate: passedGate })).flags).toEqual([]);
     // Stated as no improvement: nothing to flag.
     expect(checkClaims('The variant matches the baseline.', sources({ manifests: ms })).flags).toEqual([]);
   });
