@@ -209,10 +209,8 @@ describe('paper: operator messages', () => {
       hold.release();
       const outcome = (await h.result()) as PaperOutcome;
       expect(outcome.state).toBe('cancelled');
-      // The next stage after the compile is the integrity check (then the review).
-      expect(outcome.reason).toMatch(
-        /wrong idea \(stopped before integrity: integrity round 1: check claims\)/,
-      );
+      // The next stage after the compile is the integrity check, whose first step is the citation check.
+      expect(outcome.reason).toMatch(/wrong idea \(stopped before integrity: integrity: check citations\)/);
       expect(fake.count('compilePaper')).toBe(1);
       expect(fake.count('fixLatex') + fake.count('reviewPaper')).toBe(0);
       expect(outcome.cost.calls).toBeGreaterThan(0);
