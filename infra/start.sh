@@ -22,6 +22,15 @@ is_set() {
   [ -f "$ENV_FILE" ] && grep -Eq "^[[:space:]]*(export[[:space:]]+)?$1[[:space:]]*=" "$ENV_FILE"
 }
 
+# idle_percent: the share of CPU time left idle (iowait counted as idle) over the next 2 seconds.
+idle_percent() {
+  local a b
+  a=$(awk '/^cpu /{ print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
+  sleep 2
+  b=$(awk '/^cpu /{ print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
+  awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); t = y[2] - x[2]; print (t > 0 ? int(100 * (y[1] - x[1]) / t) : 0) }'
+}
+
 configured=no
 for s in DEFAULT IDEATION CODING WRITING REVIEW NOVELTY LOCAL_MODEL; do
   if is_set "SCIENTIST_LLM_$s"; then configured=yes; fi
@@ -38,11 +47,14 @@ if [ "$configured" = no ]; then
     say "models: every role on smollm2-135m (the fallback)"
   fi
   # One paper runs one model call at a time: on an idle machine both cores serve it. llama.cpp's
-  # threads spin, so on a busy one (1-minute load of 1 or more) a second thread makes every
-  # call slower, not faster (measured: 147 s instead of 57 s for one call at a load of 21).
-  if ! is_set SCIENTIST_LLM_LOCAL_THREADS && awk '{ exit !($1 < 1.0) }' /proc/loadavg; then
+  # threads spin, so on a busy one a second thread makes every call slower, not faster
+  # (measured: 147 s instead of 57 s for one call at a load of 21). Busy is measured now, over
+  # two seconds: the 1-minute load average still counts the image build that set-up has just
+  # finished on a fresh machine, and so kept every first main job on one thread.
+  if ! is_set SCIENTIST_LLM_LOCAL_THREADS && [ "$(idle_percent)" -ge 60 ]; then
     export SCIENTIST_LLM_LOCAL_THREADS=2
   fi
+  say "local model threads: ${SCIENTIST_LLM_LOCAL_THREADS:-1}"
 fi
 
 exec bin/scientist run --template grokking --quick --fast --local-workers --follow "$@"
