@@ -32,7 +32,7 @@ export interface Host {
   /** The host's data folder (SCIENTIST_DATA_DIR of its processes). */
   dataDir: string;
   cgroup: string;
-  /** SCIENTIST_GPU_COUNT of its GPU worker: GPUs it serves; 0 = CPU mode, one slot. */
+  /** SCIENTIST_GPU_COUNT of its GPU worker: GPUs it serves; 0 = CPU mode, with SCIENTIST_CPU_SLOTS slots. */
   gpuSlots: number;
 }
 
