@@ -40,10 +40,21 @@ const SEARCH = /^<{5,9} SEARCH\s*$/;
 const DIVIDER = /^={5,9}\s*$/;
 const REPLACE = /^>{5,9} REPLACE\s*$/;
 
-/** Extracts the blocks from a reply; text outside blocks is ignored. Throws on a broken block. */
+/**
+ * Extracts the blocks from a reply; text outside blocks is ignored. A block the reply ends inside
+ * (a reply cut off at its token limit) is dropped when complete blocks come before it, and a
+ * block repeated word for word counts once: small models loop on their first block until the
+ * limit (seen on the main job: the same valid block twice, the third cut off). Throws on a
+ * broken block anywhere else, and when not one block is complete.
+ */
 export function parseEditBlocks(reply: string): EditBlock[] {
   const lines = reply.replace(/\r\n/g, '\n').split('\n');
   const blocks: EditBlock[] = [];
+  const seen = new Set<string>();
+  const cutOff = (what: string) => {
+    if (blocks.length === 0) throw new EditFormatError(what);
+    return blocks;
+  };
   for (let i = 0; i < lines.length; i++) {
     if (!SEARCH.test(lines[i]!)) continue;
     const path = findPath(lines, i);
@@ -53,15 +64,21 @@ export function parseEditBlocks(reply: string): EditBlock[] {
       );
     const searchLines: string[] = [];
     let j = i + 1;
-    while (j < lines.length && !DIVIDER.test(lines[j]!)) searchLines.push(lines[j++]!);
-    if (j >= lines.length)
-      throw new EditFormatError(`block ${blocks.length + 1} (${path}): missing "=======" line`);
+    while (j < lines.length && !DIVIDER.test(lines[j]!)) {
+      if (SEARCH.test(lines[j]!))
+        throw new EditFormatError(`block ${blocks.length + 1} (${path}): missing "=======" line`);
+      searchLines.push(lines[j++]!);
+    }
+    if (j >= lines.length) return cutOff(`block ${blocks.length + 1} (${path}): missing "=======" line`);
     const replaceLines: string[] = [];
     j++;
     while (j < lines.length && !REPLACE.test(lines[j]!)) replaceLines.push(lines[j++]!);
     if (j >= lines.length)
-      throw new EditFormatError(`block ${blocks.length + 1} (${path}): missing ">>>>>>> REPLACE" line`);
-    blocks.push({ path, search: searchLines.join('\n'), replace: replaceLines.join('\n') });
+      return cutOff(`block ${blocks.length + 1} (${path}): missing ">>>>>>> REPLACE" line`);
+    const block = { path, search: searchLines.join('\n'), replace: replaceLines.join('\n') };
+    const id = JSON.stringify(block);
+    if (!seen.has(id)) blocks.push(block);
+    seen.add(id);
     i = j;
   }
   return blocks;

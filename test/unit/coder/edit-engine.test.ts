@@ -38,6 +38,31 @@ describe('edit engine: parsing', () => {
   });
 });
 
+describe('edit engine: a reply cut off at its token limit', () => {
+  const lr = block('experiment.py', '    lr = 1e-3', '    lr = 3e-4');
+
+  it('uses the complete blocks, once each, and drops the block the reply ends inside', () => {
+    // As Qwen replied on the main job: one valid block repeated until the limit cut the third.
+    const reply = `${lr}\n${lr}\nexperiment.py\n<<<<<<< SEARCH\n    lr = 1e-3\n=======\n    lr =`;
+    const blocks = parseEditBlocks(reply);
+    expect(blocks).toEqual([{ path: 'experiment.py', search: '    lr = 1e-3', replace: '    lr = 3e-4' }]);
+    const r = applyEdits({ 'experiment.py': FILE }, blocks);
+    expect(r.ok && r.files['experiment.py']).toContain('    lr = 3e-4\n');
+  });
+
+  it('drops a last block cut off inside its SEARCH lines too', () => {
+    expect(parseEditBlocks(`${lr}\nexperiment.py\n<<<<<<< SEARCH\n    for step`)).toHaveLength(1);
+  });
+
+  it('keeps different blocks that look alike, and still refuses a broken block followed by others', () => {
+    const other = block('experiment.py', '    lr = 1e-3', '    lr = 1e-4');
+    expect(parseEditBlocks(`${lr}\n${other}`)).toHaveLength(2);
+    expect(() => parseEditBlocks(`experiment.py\n<<<<<<< SEARCH\n    lr = 1e-3\n${lr}`)).toThrow(
+      /missing "=======" line/,
+    );
+  });
+});
+
 describe('edit engine: applying', () => {
   it('applies an exact match', () => {
     const r = applyEdits(
