@@ -116,7 +116,18 @@ export async function applyReply(
     };
   }
   const result = applyEdits(text, blocks, editable);
-  if (!result.ok) return { status: 'edit-failed', feedback: describeFailures(result.failures) };
+  if (!result.ok) {
+    // A small model retrying after feedback may send the format's own example back (seen on the
+    // main job: Qwen's second attempt was the learning-rate example, which the file does not have).
+    const copied = result.failures.some((f) => {
+      const search = blocks[f.block - 1]?.search.trim() ?? '';
+      return f.reason === 'not-found' && search.length > 10 && format.includes(search);
+    });
+    const note = copied
+      ? '\n\nYour SEARCH lines are the example from the instructions, not lines of the file: copy the lines you change from the current file shown above.'
+      : '';
+    return { status: 'edit-failed', feedback: describeFailures(result.failures) + note };
+  }
   const changes = Object.fromEntries(result.changed.map((p) => [p, result.files[p]!]));
   return {
     status: 'edited',

@@ -4,6 +4,8 @@ import {
   EditFormatError,
   parseEditBlocks,
 } from '../../../activities/coder/edit-engine';
+import { applyReply, editFormat } from '../../../activities/coder';
+import type { ArtifactStore } from '../../../lib/store';
 
 const FILE = [
   'import torch',
@@ -130,5 +132,33 @@ describe('edit engine: applying', () => {
   it('reports a missing file with the list of files', () => {
     const r = applyEdits({ 'experiment.py': FILE }, [{ path: 'model.py', search: 'x', replace: 'y' }]);
     expect(!r.ok && r.failures[0]!.message).toMatch(/no file model.py; files: experiment.py/);
+  });
+});
+
+describe('applyReply: a block that copies the format example', () => {
+  const format = editFormat('experiment.py', {
+    what: 'to lower the learning rate',
+    search: '    learning_rate = 1e-3\n    weight_decay = 0.0',
+    replace: '    learning_rate = 3e-4\n    weight_decay = 0.01',
+  });
+  const files = { 'experiment.py': Buffer.from(FILE) };
+  // A failed edit is answered before anything is stored: the store is never reached.
+  const noStore = {} as ArtifactStore;
+
+  it('says that the SEARCH lines are the example, not lines of the file', async () => {
+    const reply = block(
+      'experiment.py',
+      '    learning_rate = 1e-3\n    weight_decay = 0.0',
+      '    learning_rate = 3e-4',
+    );
+    const r = await applyReply(noStore, 'cas/workspace/x', files, reply, () => true, format);
+    expect(r.status).toBe('edit-failed');
+    expect(r.status === 'edit-failed' && r.feedback).toMatch(/are the example from the instructions/);
+  });
+
+  it('says nothing of the kind for a SEARCH that is simply not in the file', async () => {
+    const reply = block('experiment.py', '    momentum = 0.9', '    momentum = 0.8');
+    const r = await applyReply(noStore, 'cas/workspace/x', files, reply, () => true, format);
+    expect(r.status === 'edit-failed' && r.feedback).not.toMatch(/example/);
   });
 });
