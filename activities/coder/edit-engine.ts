@@ -43,9 +43,11 @@ const REPLACE = /^>{5,9} REPLACE\s*$/;
 /**
  * Extracts the blocks from a reply; text outside blocks is ignored. A block the reply ends inside
  * (a reply cut off at its token limit) is dropped when complete blocks come before it, and a
- * block repeated word for word counts once: small models loop on their first block until the
- * limit (seen on the main job: the same valid block twice, the third cut off). Throws on a
- * broken block anywhere else, and when not one block is complete.
+ * block that searches the same lines of the same file as an earlier one is dropped: small models
+ * loop on their first block until the limit, or write a sweep as several versions of one block
+ * (both seen on the main job), and only the first can apply — after it the lines are gone. No
+ * sound edit loses anything by this: a second block with the same SEARCH could never apply.
+ * Throws on a broken block anywhere else, and when not one block is complete.
  */
 export function parseEditBlocks(reply: string): EditBlock[] {
   const lines = reply.replace(/\r\n/g, '\n').split('\n');
@@ -76,7 +78,7 @@ export function parseEditBlocks(reply: string): EditBlock[] {
     if (j >= lines.length)
       return cutOff(`block ${blocks.length + 1} (${path}): missing ">>>>>>> REPLACE" line`);
     const block = { path, search: searchLines.join('\n'), replace: replaceLines.join('\n') };
-    const id = JSON.stringify(block);
+    const id = JSON.stringify([block.path, block.search]);
     if (!seen.has(id)) blocks.push(block);
     seen.add(id);
     i = j;

@@ -56,9 +56,20 @@ describe('edit engine: a reply cut off at its token limit', () => {
     expect(parseEditBlocks(`${lr}\nexperiment.py\n<<<<<<< SEARCH\n    for step`)).toHaveLength(1);
   });
 
-  it('keeps different blocks that look alike, and still refuses a broken block followed by others', () => {
-    const other = block('experiment.py', '    lr = 1e-3', '    lr = 1e-4');
-    expect(parseEditBlocks(`${lr}\n${other}`)).toHaveLength(2);
+  it('keeps the first of several versions of one block (a sweep written as alternatives)', () => {
+    // As Qwen replied on the second main job: the same SEARCH three times, each with other values.
+    const others = [1e-4, 1e-5].map((v) => block('experiment.py', '    lr = 1e-3', `    lr = ${v}`));
+    expect(parseEditBlocks([lr, ...others].join('\n'))).toEqual([
+      { path: 'experiment.py', search: '    lr = 1e-3', replace: '    lr = 3e-4' },
+    ]);
+    // Other lines, or the same lines of another file, are other blocks.
+    const loop = block('experiment.py', '    for step in range(100):', '    for step in range(50):');
+    expect(
+      parseEditBlocks(`${lr}\n${loop}\n${block('plot.py', '    lr = 1e-3', '    lr = 0')}`),
+    ).toHaveLength(3);
+  });
+
+  it('still refuses a broken block followed by others', () => {
     expect(() => parseEditBlocks(`experiment.py\n<<<<<<< SEARCH\n    lr = 1e-3\n${lr}`)).toThrow(
       /missing "=======" line/,
     );
