@@ -97,6 +97,9 @@ const FLAGS_ON_PAGE = 12;
 const describe = (f: Flag) => `${f.kind}: ${f.text} — ${f.why}`.slice(0, 200);
 
 /** The report page: code-made LaTeX, every value escaped. */
+/** A sentence's end: its own full stop when it has one, else one added. */
+const stop = (x: string) => (/[.!?]$/.test(x.trim()) ? x.trim() : `${x.trim()}.`);
+
 export function reportLatex(r: IntegrityReport): string {
   const t = (x: string) => escapeText(x);
   const s = setupSummary(r.manifests);
@@ -115,8 +118,8 @@ export function reportLatex(r: IntegrityReport): string {
     `\\item Manifests: ${r.manifests.length} run(s); ${t(s.devices.join('; ') || 'none recorded')}; ${t(s.software.join('; ') || 'no versions recorded')}.`,
     `\\item Numbers traced: ${r.traced} of ${r.numbers}${by ? ` (${t(by)})` : ''}.`,
     `\\item Flags: ${r.flags.length}${r.fixRound ? ' (after one fix round)' : ''}.`,
-    `\\item Compute: ${t(r.compute.map((c) => `${c.run} ${c.params ? `${c.params} parameters, ` : ''}${c.deviceSeconds.toFixed(1)} device-s`).join('; ') || 'no manifest')}${r.computeUnfair.length ? `. ${t(r.computeUnfair.map((c) => c.sentence).join(' '))}` : ''}.`,
-    `\\item Noise gate: ${t(r.gates.noise)}.`,
+    `\\item Compute: ${t(stop(r.compute.map((c) => `${c.run} ${c.params ? `${c.params} parameters, ` : ''}${c.deviceSeconds.toFixed(1)} device-s`).join('; ') || 'no manifest'))}${r.computeUnfair.length ? ` ${t(stop(r.computeUnfair.map((c) => c.sentence).join(' ')))}` : ''}`,
+    `\\item Noise gate: ${t(stop(r.gates.noise))}`,
     `\\item Citations: ${t(`${r.citations.entries} bibliography entries; ${r.citations.status}`)}.`,
     '\\end{itemize}',
     ...(items.length

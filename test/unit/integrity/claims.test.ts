@@ -147,5 +147,10 @@ describe('report page', () => {
       }),
     ).toEqual([]);
     expect(tex).toContain('run\\_0 10 parameters');
+    // One full stop after each item, whether or not its sentence brought its own.
+    expect(tex).not.toMatch(/\.\./);
+    expect(reportLatex({ ...report, gates: { noise: 'No variant was compared.' } })).toContain(
+      'Noise gate: No variant was compared.\n',
+    );
   });
 });
