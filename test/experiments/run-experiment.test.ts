@@ -1,12 +1,17 @@
 /**
  * runExperiment and runBaseline on the GPU task queue: real Temporal, real S3, real Docker.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import Docker from 'dockerode';
 import type { Client } from '@temporalio/client';
 import { createLogger } from '../../lib/log';
 import { toApplicationFailure } from '../../lib/errors';
 import { ApplicationFailure } from '@temporalio/common';
 import { runExperimentOnce, type RunExperimentResult } from '../../activities/experiments';
+import { baselineHash } from '../../activities/experiments/baseline';
+import { fetchWorkspace, workspaceHash } from '../../activities/experiments/workspace';
 import { DockerSandboxRunner, LABEL, SandboxUnavailableError } from '../../sandbox';
 import { connectClient, installRuntimeLogger } from '../../lib/temporal';
 import { createWorker, realDeps, type PollingWorker } from '../../workers/create-worker';
@@ -161,6 +166,28 @@ describe('runExperiment on the GPU queue', () => {
     ]);
     expect(full.ok.baselineHash).not.toBe(first.ok.baselineHash);
     expect(full.ok.cached).toBe(false);
+  });
+
+  it("names a baseline by its files' sha256 as before, without downloading content-addressed files", async () => {
+    const workspace = await uploadWorkspace(store, uniqueId('tpl'), toyFiles());
+    // A content-addressed data file (hashed by its key) beside the uploaded ones (fetched and hashed).
+    const data = await store.putContent('cas/file', Buffer.from('x,y\n'.repeat(50_000)));
+    const manifest = { ...workspace, 'data/table.csv': data.key };
+    const dir = mkdtempSync(path.join(tmpdir(), 'ds-hash-'));
+    try {
+      // The hash the cache keys were always made of: every file fetched and hashed.
+      const fetched = workspaceHash(await fetchWorkspace(store, manifest, dir), { fast: true });
+      expect(await baselineHash(store, { templateName: 'toy', workspace: manifest, fast: true })).toBe(
+        fetched,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // A content-addressed key whose object is not there still hashes: nothing was downloaded for it.
+    const gone = { ...manifest, 'data/big.bin': `cas/file/${'0'.repeat(64)}` };
+    await expect(baselineHash(store, { templateName: 'toy', workspace: gone, fast: true })).resolves.toMatch(
+      /^[0-9a-f]{64}$/,
+    );
   });
 
   it('cancelling the activity kills its container at once', async () => {
