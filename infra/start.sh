@@ -54,7 +54,13 @@ if [ "$configured" = no ]; then
   if ! is_set SCIENTIST_LLM_LOCAL_THREADS && [ "$(idle_percent)" -ge 60 ]; then
     export SCIENTIST_LLM_LOCAL_THREADS=2
   fi
-  say "local model threads: ${SCIENTIST_LLM_LOCAL_THREADS:-1}"
+  if [ -n "${SCIENTIST_LLM_LOCAL_THREADS:-}" ]; then
+    say "local model threads: $SCIENTIST_LLM_LOCAL_THREADS"
+  elif is_set SCIENTIST_LLM_LOCAL_THREADS; then
+    say "local model threads: as set in $ENV_FILE"
+  else
+    say "local model threads: 1 (the CPU is busy)"
+  fi
 fi
 
 exec bin/scientist run --template grokking --quick --fast --local-workers --follow "$@"
