@@ -25,8 +25,9 @@ import type { Config } from '../../lib/config';
 import { connectClient } from '../../lib/temporal';
 import { createWorker, realDeps, WorkerGroup } from '../../workers/create-worker';
 import type { CampaignInput, campaignWorkflow } from '../../workflows';
-import { startTestWorkers, suiteConfig, suiteStore, uniqueId } from '../harness';
+import { startTestWorkers, suiteStore, uniqueId } from '../harness';
 import { FakeLlmServer, reply } from '../llm/fake-llm-server';
+import { fakeModelSuiteConfig } from './fake-model';
 import { FIXTURES } from './helpers';
 
 const USER = path.join(FIXTURES, 'user');
@@ -41,13 +42,7 @@ const waiting: (() => void)[] = [];
 beforeAll(async () => {
   llm = await FakeLlmServer.start();
   llm.fallback = () => new Promise((resolve) => waiting.push(() => resolve(reply.contextLength())));
-  config = suiteConfig('gpu-routing', {
-    SCIENTIST_LLM_DEFAULT: `openai:${MODEL}`,
-    SCIENTIST_OPENAI_BASE_URL: llm.openaiBaseUrl,
-    SCIENTIST_OPENAI_API_KEY: 'sk-gpu-routing-test',
-    SCIENTIST_LLM_PRICES: JSON.stringify({ [MODEL]: { input: 3, output: 15, contextTokens: 128_000 } }),
-    SCIENTIST_GPU_COUNT: '0',
-  });
+  config = fakeModelSuiteConfig('gpu-routing', llm, MODEL);
 });
 
 afterAll(async () => {

@@ -17,6 +17,7 @@ import { DEFAULT_CAMPAIGN_SETTINGS, DEFAULT_PAPER_SETTINGS, artifactsQuery } fro
 import type { CampaignInput, CampaignOutcome, campaignWorkflow } from '../../workflows';
 import { startTestWorkers, suiteConfig, suiteStore, uniqueId, type TestWorkers } from '../harness';
 import { FakeLlmServer, reply } from '../llm/fake-llm-server';
+import { fakeModelSuiteConfig } from './fake-model';
 import { FIXTURES, TEMPLATES_DIR } from './helpers';
 
 const USER = path.join(FIXTURES, 'user');
@@ -31,13 +32,7 @@ const waiting: (() => void)[] = [];
 beforeAll(async () => {
   llm = await FakeLlmServer.start();
   llm.fallback = () => new Promise((resolve) => waiting.push(() => resolve(reply.contextLength())));
-  config = suiteConfig('preflight', {
-    SCIENTIST_LLM_DEFAULT: `openai:${MODEL}`,
-    SCIENTIST_OPENAI_BASE_URL: llm.openaiBaseUrl,
-    SCIENTIST_OPENAI_API_KEY: 'sk-preflight-test',
-    SCIENTIST_LLM_PRICES: JSON.stringify({ [MODEL]: { input: 3, output: 15, contextTokens: 128_000 } }),
-    SCIENTIST_GPU_COUNT: '0',
-  });
+  config = fakeModelSuiteConfig('preflight', llm, MODEL);
 });
 
 /** Fresh workers for each campaign (a worker that has shut down does not start again). */
