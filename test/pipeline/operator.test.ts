@@ -18,9 +18,10 @@ import {
   skipStageUpdate,
   steerSignal,
 } from '../../contracts';
-import type { CampaignInput, CampaignOutcome, PaperInput, PaperOutcome } from '../../workflows';
+import type { CampaignInput, CampaignOutcome, PaperOutcome } from '../../workflows';
 import { startStubWorkers, suiteConfig, uniqueId } from '../harness';
 import { fakePorts, type FakeScript } from './fake-ports';
+import { withStubPaper } from './stub-paper';
 
 const config = suiteConfig('operator');
 const paperSettings = {
@@ -52,49 +53,27 @@ function holdAt(activity: string) {
   };
 }
 
-const idea = {
-  name: 'alpha',
-  title: 'On alpha',
-  key: 'ideas/alpha.json',
-  interestingness: 6,
-  feasibility: 7,
-  novelty: 5,
-};
-
 async function withPaper(
   script: FakeScript,
   fn: (h: WorkflowHandle, fake: ReturnType<typeof fakePorts>) => Promise<void>,
   settings: Partial<typeof paperSettings> = {},
 ) {
   const fake = fakePorts(script);
-  const workers = await startStubWorkers(config, fake);
-  try {
-    const input: PaperInput = {
-      campaignId: 'c1',
-      template: 'grokking',
-      templateKey: 'templates/grokking/manifest.json',
-      idea,
-      gpuTaskQueue: config.temporal.gpuTaskQueue,
-      settings: { ...paperSettings, ...settings },
-    };
-    await workers.run(async () => {
-      const h = await workers.client.workflow.start('paperWorkflow', {
-        workflowId: uniqueId('paper-op'),
-        taskQueue: config.temporal.taskQueue,
-        args: [input],
-        typedSearchAttributes: [{ key: SA.kind, value: 'paper' }],
-      });
-      try {
-        await fn(h, fake);
-      } catch (err) {
-        // A failed assertion must not leave a held activity blocking the worker's shutdown.
-        await h.terminate('test failed').catch(() => undefined);
-        throw err;
-      }
+  await withStubPaper(config, fake, { ...paperSettings, ...settings }, async (client, input) => {
+    const h = await client.workflow.start('paperWorkflow', {
+      workflowId: uniqueId('paper-op'),
+      taskQueue: config.temporal.taskQueue,
+      args: [input],
+      typedSearchAttributes: [{ key: SA.kind, value: 'paper' }],
     });
-  } finally {
-    await workers.close();
-  }
+    try {
+      await fn(h, fake);
+    } catch (err) {
+      // A failed assertion must not leave a held activity blocking the worker's shutdown.
+      await h.terminate('test failed').catch(() => undefined);
+      throw err;
+    }
+  });
 }
 
 const status = (h: WorkflowHandle) => h.query<PaperStatus>('status');

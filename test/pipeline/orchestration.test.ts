@@ -12,10 +12,11 @@ import {
 } from '../../contracts';
 import { loadProcessConfig } from '../../lib/config';
 import { createLogger } from '../../lib/log';
-import type { CampaignInput, CampaignOutcome, PaperInput, PaperOutcome } from '../../workflows';
+import type { CampaignInput, CampaignOutcome, PaperOutcome } from '../../workflows';
 import { startStubWorkers, suiteConfig, suiteStore, uniqueId } from '../harness';
 import { ScriptedProvider } from '../llm/scripted-provider';
 import { fakePorts, type FakeScript } from './fake-ports';
+import { withStubPaper } from './stub-paper';
 
 const config = suiteConfig('orchestration');
 const paperSettings = {
@@ -35,36 +36,16 @@ async function runPaper(
 ) {
   const fake = fakePorts(script);
   Object.assign(fake.main, real);
-  const workers = await startStubWorkers(config, fake);
-  try {
-    const input: PaperInput = {
-      campaignId: 'c1',
-      template: 'grokking',
-      templateKey: 'templates/grokking/manifest.json',
-      idea: {
-        name: 'alpha',
-        title: 'On alpha',
-        key: 'ideas/alpha.json',
-        interestingness: 6,
-        feasibility: 7,
-        novelty: 5,
-      },
-      gpuTaskQueue: config.temporal.gpuTaskQueue,
-      settings: { ...paperSettings, ...settings },
-    };
+  return withStubPaper(config, fake, { ...paperSettings, ...settings }, async (client, input) => {
     const workflowId = uniqueId('paper');
-    const outcome = (await workers.run(() =>
-      workers.client.workflow.execute('paperWorkflow', {
-        workflowId,
-        taskQueue: config.temporal.taskQueue,
-        args: [input],
-      }),
-    )) as PaperOutcome;
-    const history = await workers.client.workflow.getHandle(workflowId).fetchHistory();
+    const outcome = (await client.workflow.execute('paperWorkflow', {
+      workflowId,
+      taskQueue: config.temporal.taskQueue,
+      args: [input],
+    })) as PaperOutcome;
+    const history = await client.workflow.getHandle(workflowId).fetchHistory();
     return { outcome, fake, events: history.events?.length ?? 0 };
-  } finally {
-    await workers.close();
-  }
+  });
 }
 
 describe('paper workflow orchestration', () => {

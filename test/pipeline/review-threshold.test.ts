@@ -7,44 +7,29 @@
  */
 import { campaignSettings } from '../../cli/run';
 import { loadConfig } from '../../lib/config';
-import type { PaperInput, PaperOutcome } from '../../workflows';
-import { startStubWorkers, suiteConfig, uniqueId } from '../harness';
+import type { PaperOutcome } from '../../workflows';
+import { suiteConfig, uniqueId } from '../harness';
 import { fakePorts } from './fake-ports';
+import { withStubPaper } from './stub-paper';
 
 const config = suiteConfig('review-threshold');
 
 async function runPaper(review: ReturnType<typeof loadConfig>['review'], overall: number) {
-  const workers = await startStubWorkers(config, fakePorts({ overall }));
-  try {
-    const settings = {
-      ...campaignSettings({ template: 'grokking', quick: true, fast: true }, review).paper,
-      maxRuns: 1,
-    };
-    const input: PaperInput = {
-      campaignId: 'c1',
-      template: 'grokking',
-      templateKey: 'templates/grokking/manifest.json',
-      idea: {
-        name: 'alpha',
-        title: 'On alpha',
-        key: 'ideas/alpha.json',
-        interestingness: 6,
-        feasibility: 7,
-        novelty: 5,
-      },
-      gpuTaskQueue: config.temporal.gpuTaskQueue,
-      settings,
-    };
-    return (await workers.run(() =>
-      workers.client.workflow.execute('paperWorkflow', {
+  const settings = {
+    ...campaignSettings({ template: 'grokking', quick: true, fast: true }, review).paper,
+    maxRuns: 1,
+  };
+  return withStubPaper(
+    config,
+    fakePorts({ overall }),
+    settings,
+    async (client, input) =>
+      (await client.workflow.execute('paperWorkflow', {
         workflowId: uniqueId('paper-threshold'),
         taskQueue: config.temporal.taskQueue,
         args: [input],
-      }),
-    )) as PaperOutcome;
-  } finally {
-    await workers.close();
-  }
+      })) as PaperOutcome,
+  );
 }
 
 describe('the review decision threshold a paper used', () => {
