@@ -42,6 +42,7 @@ import {
 } from '../contracts';
 import { activityCaller, Control, Stopped, usd } from './control';
 import { integrityStage } from './integrity-stage';
+import { plotsStage } from './plots-stage';
 import { seedRuns } from './seeds-stage';
 import { reviewEnsemble } from './review-ensemble';
 import { StageBoard } from './stage-board';
@@ -99,12 +100,11 @@ export interface PaperOutcome {
 export type { Degradation };
 
 /**
- * patched() ids of changes to this workflow, kept while histories recorded before them can replay:
- * - TEMPLATE_PLOTS: when no edit of plot.py worked, the template's own plot.py makes the figures.
+ * patched() ids of changes to this workflow, kept while histories recorded before them can replay
+ * (the plots stage's own are in plots-stage.ts, the integrity stage's in integrity-stage.ts):
  * - DEGRADATIONS: the compile loop goes on from the draft compilePaper had to contain, and the
  *   outcome and the Web UI list the parts that degraded.
  */
-const TEMPLATE_PLOTS = 'template-plots-fallback';
 const DEGRADATIONS = 'paper-degradations';
 /** REVIEW_THRESHOLD: the review outcome records the decision threshold and where it came from. */
 const REVIEW_THRESHOLD = 'review-threshold-recorded';
@@ -112,11 +112,6 @@ const REVIEW_THRESHOLD = 'review-threshold-recorded';
 const INTEGRITY = 'paper-integrity';
 /** SEEDS: with settings.seeds > 1, the baseline and the final variant run again over the other seeds. */
 const SEEDS = 'paper-seeds';
-/**
- * FIGURE_CRITIQUE: after the figures are described, a model that takes images critiques them;
- * a figure to fix sends plot.py back for another edit, and the reviewers read the critique.
- */
-const FIGURE_CRITIQUE = 'figure-critique';
 
 export { paperStatusQuery };
 
@@ -236,6 +231,12 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
   const callGpu = activityCaller<GpuPorts>(gpuActivityOptions(input.gpuTaskQueue), beforeActivity);
 
   const spent = (stage: PaperStage, step: { spend: Spend }) => ledger.record(stage, step.spend);
+  /** A step that wrote a new draft: its spend is recorded and its draft is the paper's draft now. */
+  const redrafted = (stage: PaperStage, step: { spend: Spend; draftKey: string }): string => {
+    spent(stage, step);
+    artifacts.draft = step.draftKey;
+    return step.draftKey;
+  };
   const outcome = (state: PaperOutcome['state'], extra: Partial<PaperOutcome> = {}): PaperOutcome => {
     status.step = state;
     board.mark(state === 'completed' ? 'done' : state);
@@ -520,106 +521,31 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
     return ws;
   }
 
-  async function plots(ws: WorkspaceKey): Promise<WorkspaceKey> {
-    const runNames = runs.filter((r) => r.outcome === 'ok').map((r) => r.runName);
-    let feedback: string | undefined;
-    /** Figures the critique asked to fix, kept in case no later attempt plots at all. */
-    let kept: { workspace: WorkspaceKey; critique: FigureCritiqueSummary } | undefined;
-    for (let attempt = 1; attempt <= s.maxPlotAttempts && !skip.has('plots'); attempt++) {
-      const edit = await call(`plot attempt ${attempt}: edit plot.py`, 'editPlot', {
+  /** The plots stage (plots-stage.ts), over the runs that worked; what it finds goes to the status. */
+  function plots(ws: WorkspaceKey): Promise<WorkspaceKey> {
+    return plotsStage(
+      call,
+      {
         paperId,
-        attempt,
+        runNames: runs.filter((r) => r.outcome === 'ok').map((r) => r.runName),
+        maxPlotAttempts: s.maxPlotAttempts,
         workspace: ws,
-        runNames,
-        feedback,
-      });
-      spent('plots', edit);
-      if (edit.status === 'edit-failed') {
-        feedback = edit.feedback;
-        continue;
-      }
-      const plotted = await call(`plot attempt ${attempt}: run plot.py`, 'runPlot', {
-        paperId,
-        attempt,
-        workspace: edit.workspace,
-        runNames,
-      });
-      if (plotted.ok) {
-        plotted.figureKeys.forEach((k, i) => (artifacts[`figure/${i + 1}`] = k));
-        const described = await call('describe the figures', 'describeFigures', {
-          paperId,
-          workspace: edit.workspace,
-          figureKeys: plotted.figureKeys,
-        });
-        spent('plots', described);
-        if (!patched(FIGURE_CRITIQUE)) return described.workspace;
-        const critique = await critiqueFigures(attempt, described.workspace, plotted.figureKeys, runNames);
-        if (!critique.feedback || attempt === s.maxPlotAttempts) return described.workspace;
-        // Figures to fix: the next edit starts from this plot.py, with what the critique found.
-        kept = { workspace: described.workspace, critique: figureCritique! };
-        ws = edit.workspace;
-        feedback = critique.feedback;
-        continue;
-      }
-      feedback = `plot.py failed:\n${plotted.stderrTail}`;
-    }
-    if (kept) {
-      // No later attempt plotted: the critiqued figures stand, and so does their critique.
-      figureCritique = kept.critique;
-      publish();
-      return kept.workspace;
-    }
-    if (!skip.has('plots') && patched(TEMPLATE_PLOTS)) {
-      // `ws` still has the template's plot.py (a failed edit never reaches it): every paper gets
-      // at least the template's own figures.
-      const plotted = await call("template's plot.py", 'runPlot', {
-        paperId,
-        attempt: 0,
-        workspace: ws,
-        runNames,
-      });
-      if (plotted.ok) {
-        plotted.figureKeys.forEach((k, i) => (artifacts[`figure/${i + 1}`] = k));
-        const described = await call('describe the figures', 'describeFigures', {
-          paperId,
-          workspace: ws,
-          figureKeys: plotted.figureKeys,
-        });
-        spent('plots', described);
-        // The reviewers still read what a vision model saw in the template's figures.
-        if (patched(FIGURE_CRITIQUE))
-          await critiqueFigures(0, described.workspace, plotted.figureKeys, runNames);
-        degraded.push({
-          part: 'figures',
-          reason: `no edit of plot.py worked in ${s.maxPlotAttempts} attempt(s); the figures are the template's own`,
-        });
-        publish();
-        return described.workspace;
-      }
-    }
-    // A plotting failure does not fail the paper: it is written without figures.
-    status.lastError = 'plotting failed; the paper has no figures';
-    return ws;
-  }
-
-  /** The figure critique; its outcome (or why it was skipped) goes to the status and the outcome. */
-  async function critiqueFigures(
-    attempt: number,
-    workspace: WorkspaceKey,
-    figureKeys: string[],
-    runNames: string[],
-  ) {
-    const critique = await call(
-      attempt ? `plot attempt ${attempt}: critique the figures` : 'critique the figures',
-      'critiqueFigures',
-      { paperId, attempt, workspace, figureKeys, runNames },
+      },
+      {
+        skipped: () => skip.has('plots'),
+        spent: (spend) => ledger.record('plots', spend),
+        artifacts,
+        critiqued: (summary) => {
+          figureCritique = summary;
+          publish();
+        },
+        degraded: (d) => {
+          degraded.push(d);
+          publish();
+        },
+        noFigures: (note) => (status.lastError = note),
+      },
     );
-    spent('plots', critique);
-    const { feedback: _feedback, spend: _spend, transcriptKey: _transcript, ...summary } = critique;
-    figureCritique = summary;
-    if (summary.critiqueKey) artifacts['figure-critique'] = summary.critiqueKey;
-    publish();
-    return critique;
   }
 
   async function writeUp(ws: WorkspaceKey): Promise<string> {
@@ -633,9 +559,7 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
         draftKey: draft,
         steering: control.notes,
       });
-      spent('writeup', written);
-      draft = written.draftKey;
-      artifacts.draft = draft;
+      draft = redrafted('writeup', written);
     };
     for (const section of SECTIONS.filter((x) => x !== 'related_work')) {
       await write(section, 'draft', `${section}: draft`);
@@ -648,9 +572,7 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
         round,
         draftKey: draft,
       });
-      spent('writeup', cited);
-      draft = cited.draftKey;
-      artifacts.draft = draft;
+      draft = redrafted('writeup', cited);
       if (cited.done) break;
     }
     await write('related_work', 'draft', 'related work');
@@ -700,9 +622,7 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
         workspace: ws,
         feedback: res.feedback,
       });
-      spent('compile', fixed);
-      draft = fixed.draftKey;
-      artifacts.draft = draft;
+      draft = redrafted('compile', fixed);
     }
     // A fix that broke the LaTeX does not lose the PDF an earlier round made.
     return last.pdfKey && last.textKey
