@@ -3,8 +3,7 @@
  * time of writing; providers change them, so SCIENTIST_LLM_PRICES overrides any entry. A model
  * not in the table costs 0 with a warning: cost accounting must never stop research.
  */
-import { LLM_PRICES_SCHEMA } from '../../lib/config';
-import { ConfigError } from '../../lib/errors';
+import { readLlmPrices } from '../../lib/config';
 import type { Logger } from '../../lib/log';
 import type { LlmUsage, ModelRef } from './types';
 
@@ -75,13 +74,8 @@ export class PriceTable {
   ) {
     this.models = { ...BUILTIN_MODELS };
     if (overridesJson) {
-      // Config loading checked the shape (lib/config.ts); a table built from another string checks it here.
-      const parsed = LLM_PRICES_SCHEMA.safeParse(parseJson(overridesJson));
-      if (!parsed.success)
-        throw new ConfigError(
-          `SCIENTIST_LLM_PRICES: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-        );
-      for (const [model, p] of Object.entries(parsed.data)) {
+      // The loader's own check (lib/config); a table built from another string is checked here too.
+      for (const [model, p] of Object.entries(readLlmPrices(overridesJson))) {
         const base = this.lookup(model);
         this.models[model] = {
           input: p.input,
@@ -158,12 +152,4 @@ function longestMatch(model: string, keys: string[]): string | undefined {
     if (best) return best;
   }
   return undefined;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new ConfigError(`SCIENTIST_LLM_PRICES is not JSON: ${(err as Error).message}`);
-  }
 }

@@ -2,8 +2,7 @@
  * From config to calls: which provider and model serve a role, with which parameters, and the
  * provider instances themselves (one per process and provider, created on first use).
  */
-import { LLM_PARAMS_SCHEMA, type Config } from '../../lib/config';
-import { ConfigError } from '../../lib/errors';
+import { readLlmParams, readModelRef, type Config } from '../../lib/config';
 import { createAnthropicProvider } from './providers/anthropic';
 import { localModelPath } from './local-models';
 import { createLocalProvider } from './providers/local';
@@ -28,22 +27,13 @@ const DEFAULT_PARAMS: LlmParams = { maxTokens: 4096, temperature: 0.7 };
  */
 const LOCAL_DEFAULT_PARAMS: Partial<LlmParams> = { maxTokens: 640, temperature: 0.3 };
 
-/** Parses `provider[:model]`; the model part may itself contain colons (Ollama's `llama3.1:8b`). */
+/**
+ * Parses `provider[:model]` with the config's own check (lib/config readModelRef); the model part
+ * may itself contain colons (Ollama's `llama3.1:8b`). Throws a ConfigError naming `setting`.
+ */
 export function parseModelRef(text: string, setting = 'SCIENTIST_LLM_DEFAULT'): ModelRef {
-  const i = text.indexOf(':');
-  const provider = (i < 0 ? text : text.slice(0, i)).trim() as ProviderName;
-  const model = i < 0 ? '' : text.slice(i + 1).trim();
-  if (!['local', 'openai', 'anthropic'].includes(provider)) {
-    throw new ConfigError(
-      `${setting}="${text}": expected provider:model with provider local, openai or anthropic (e.g. openai:gpt-4o)`,
-    );
-  }
-  if (provider === 'local') return { provider, model: model || LOCAL_MODEL_ID };
-  if (!model)
-    throw new ConfigError(
-      `${setting}="${text}": name the model, e.g. ${provider === 'openai' ? 'openai:gpt-4o' : 'anthropic:claude-sonnet-4-5'}`,
-    );
-  return { provider, model };
+  const ref = readModelRef(text, setting);
+  return ref.provider === 'local' ? { provider: 'local', model: ref.model || LOCAL_MODEL_ID } : ref;
 }
 
 export interface RoleTable {
@@ -64,8 +54,8 @@ export function roleTable(config: Config): RoleTable {
     const setting = llm.roles[role];
     models[role] = setting ? parseModelRef(setting, `SCIENTIST_LLM_${role.toUpperCase()}`) : fallback;
   }
-  // Checked against its shape once, when the config was loaded (lib/config.ts).
-  const params = llm.paramsJson ? LLM_PARAMS_SCHEMA.parse(JSON.parse(llm.paramsJson)) : {};
+  // The reader the config loader checked the setting with (lib/config/settings.ts).
+  const params = llm.paramsJson ? readLlmParams(llm.paramsJson) : {};
   return {
     model: (role) => models[role],
     params: (role) => ({

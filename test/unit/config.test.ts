@@ -1,8 +1,34 @@
-import { describeConfig, loadConfig, parseEnvFile, settingsMarkdown, SETTINGS } from '../../lib/config';
+import { PriceTable } from '../../activities/llm/prices';
+import { parseModelRef } from '../../activities/llm/roles';
+import {
+  describeConfig,
+  loadConfig,
+  parseEnvFile,
+  settingsMarkdown,
+  SETTINGS,
+  type Config,
+} from '../../lib/config';
 import { ConfigError } from '../../lib/errors';
+
+/** True when A and B are the same type (not merely assignable). */
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+
+// Config is derived from the loader's mapping: the settings' literal types survive it.
+const derived: [
+  Same<Config['sandbox']['runtime'], 'runc' | 'runsc'>,
+  Same<Config['literature']['providers'], ('semantic-scholar' | 'openalex')[]>,
+  Same<Config['logLevel'], 'debug' | 'info' | 'warn' | 'error'>,
+  Same<Config['llm']['openai']['jsonMode'], 'json_schema' | 'json_object' | 'prompt'>,
+  Same<Config['gpu']['count'], 'auto' | number>,
+  Same<Config['temporal']['apiKey'], string | undefined>,
+  Same<Config['llm']['roles']['review'], string | undefined>,
+  Same<Config['temporal']['tls'], boolean>,
+  Same<Config['sandbox']['pip'], string[]>,
+] = [true, true, true, true, true, true, true, true, true];
 
 describe('config', () => {
   it('gives working local defaults when nothing is set', () => {
+    expect(derived.every(Boolean)).toBe(true);
     const c = loadConfig({});
     expect(c.temporal.address).toBe('127.0.0.1:7233');
     expect(c.temporal.taskQueue).not.toBe(c.temporal.gpuTaskQueue);
@@ -50,6 +76,48 @@ describe('config', () => {
     expect(
       problem({ SCIENTIST_LLM_DEFAULT: 'openai:gpt-4o', SCIENTIST_OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' }),
     ).toBe('');
+  });
+
+  it('reads model names and prices with the same check as the LLM activities, so both refuse the same', () => {
+    const keys = { SCIENTIST_OPENAI_API_KEY: 'sk-test', SCIENTIST_ANTHROPIC_API_KEY: 'sk-ant-test' };
+    const loads = (text: string) => {
+      try {
+        loadConfig({ ...keys, SCIENTIST_LLM_REVIEW: text });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const parses = (text: string) => {
+      try {
+        parseModelRef(text, 'SCIENTIST_LLM_REVIEW');
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const texts = [
+      'local',
+      'local:',
+      'local:other.gguf',
+      'openai:gpt-4o',
+      ' openai:gpt-4o',
+      'openai:llama3.1:8b',
+    ];
+    const bad = ['openai', 'openai: ', 'anthropic:', 'gemini:pro', ':gpt-4o'];
+    for (const t of [...texts, ...bad]) expect([t, loads(t)]).toEqual([t, parses(t)]);
+    for (const t of texts) expect([t, loads(t)]).toEqual([t, true]);
+    for (const t of bad) expect([t, loads(t)]).toEqual([t, false]);
+    // A hosted role named with spaces around its provider still needs that provider's key.
+    expect(() => loadConfig({ SCIENTIST_LLM_REVIEW: ' anthropic:claude-sonnet-4-5' })).toThrow(
+      /SCIENTIST_ANTHROPIC_API_KEY is not set/,
+    );
+    // The price table refuses a bad SCIENTIST_LLM_PRICES with the loader's own words.
+    const prices = '{"m":{"input":-1,"output":1}}';
+    expect(() => loadConfig({ SCIENTIST_LLM_PRICES: prices })).toThrow(/SCIENTIST_LLM_PRICES=.*m\.input: /);
+    const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+    expect(() => new PriceTable(prices, quiet)).toThrow(/SCIENTIST_LLM_PRICES=.*m\.input: /);
+    expect(() => new PriceTable('{not json', quiet)).toThrow(/SCIENTIST_LLM_PRICES=.*not JSON/);
   });
 
   it('lists every bad setting in one error, naming the variable and what it got', () => {
