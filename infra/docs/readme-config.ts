@@ -1,4 +1,4 @@
-/** Regenerates the README's configuration table from lib/config.ts (`npm run docs`). */
+/** Regenerates the README's configuration table from lib/config/settings.ts (`npm run docs`). */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { settingsMarkdown } from '../../lib/config';

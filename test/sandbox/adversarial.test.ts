@@ -171,7 +171,9 @@ describe('adversarial experiment code in the sandbox', () => {
       { timeoutMs: 3000 },
     );
     expect(result.durationMs).toBeLessThan(10_000);
-    expect(readFileSync(path.join(__dirname, '../../lib/config.ts'), 'utf8')).not.toContain('999999');
+    expect(readFileSync(path.join(__dirname, '../../lib/config/settings.ts'), 'utf8')).not.toContain(
+      '999999',
+    );
   });
 
   it('relaunching itself forever: ends at the time limit', async () => {

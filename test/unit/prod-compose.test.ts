@@ -54,7 +54,7 @@ const DOT_ENV = {
 const workerNames = (all: Record<string, Service>) => Object.keys(all).filter((n) => n.startsWith('worker-'));
 
 describe('infra/prod/docker-compose.yml', () => {
-  it('sets only real settings: every SCIENTIST_* name a service passes is one lib/config.ts reads', () => {
+  it('sets only real settings: every SCIENTIST_* name a service passes is one lib/config/ reads', () => {
     const all = services(DOT_ENV);
     const names = Object.values(all).flatMap((s) => Object.keys(s.environment ?? {}));
     const scientist = names.filter((n) => n.startsWith('SCIENTIST_'));
