@@ -280,9 +280,8 @@ export async function editBench(
   const loaded = await act(() => main.loadTemplate({ campaignId, template: 'grokking' }));
   const [idea] = await act(() => main.seedIdeas({ campaignId, templateKey: loaded.templateKey }));
   if (!idea) throw new Error('grokking has no seed idea');
-  let { workspace } = await act(() =>
-    main.prepareWorkspace({ paperId, templateKey: loaded.templateKey, idea }),
-  );
+  // The template's files are a content-addressed workspace already: the paper starts from them.
+  let workspace = loaded.templateKey;
   const baseline = await act(() => gpu.runBaseline({ templateName: 'grokking', workspace, fast: true }));
   ({ workspace } = await act(() =>
     main.recordRun({ paperId, idea, run: 0, workspace, result: { ...baseline, stderrTail: '' } }),

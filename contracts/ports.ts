@@ -134,6 +134,12 @@ export interface MainPorts {
   >;
 
   // ---- paper
+  /**
+   * @deprecated Returns `templateKey` (the template's files are a content-addressed workspace
+   * already); papers started since the `paper-no-prepare-workspace` patch use the key directly.
+   * It stays registered while papers started before that patch are running or may replay: they
+   * still schedule it.
+   */
   prepareWorkspace(input: {
     paperId: string;
     templateKey: string;

@@ -112,6 +112,11 @@ const REVIEW_THRESHOLD = 'review-threshold-recorded';
 const INTEGRITY = 'paper-integrity';
 /** SEEDS: with settings.seeds > 1, the baseline and the final variant run again over the other seeds. */
 const SEEDS = 'paper-seeds';
+/**
+ * NO_PREPARE_WORKSPACE: the paper starts from the template's files, which are a content-addressed
+ * workspace already (`templateKey`), instead of calling prepareWorkspace, which only returned that key.
+ */
+const NO_PREPARE_WORKSPACE = 'paper-no-prepare-workspace';
 
 export { paperStatusQuery };
 
@@ -279,11 +284,15 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
   async function stages(): Promise<PaperOutcome> {
     // ---- baseline
     enter('baseline');
-    let { workspace } = await call('prepare workspace', 'prepareWorkspace', {
-      paperId,
-      templateKey: input.templateKey,
-      idea: input.idea,
-    });
+    let workspace = patched(NO_PREPARE_WORKSPACE)
+      ? input.templateKey
+      : (
+          await call('prepare workspace', 'prepareWorkspace', {
+            paperId,
+            templateKey: input.templateKey,
+            idea: input.idea,
+          })
+        ).workspace;
     artifacts.workspace = workspace;
     const baselineWorkspace = workspace;
     status.run = 0;

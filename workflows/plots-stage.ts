@@ -51,7 +51,7 @@ export interface PlotsStageHooks {
   noFigures(note: string): void;
 }
 
-/** Returns the workspace the write-up starts from: with the figures and their descriptions, when plotting worked. */
+/** Returns the workspace the write-up starts from: with the figures and their descriptions, if any. */
 export async function plotsStage(
   call: StartPlots,
   input: PlotsStageInput,

@@ -42,6 +42,10 @@ const idea = (name: string, novelty: number): IdeaSummary => ({
   novelty,
 });
 
+/** Papers that ran: each records its baseline's notes (run 0) once (the preflight's baseline records none). */
+const baselinesRecorded = (fake: ReturnType<typeof fakePorts>): number =>
+  fake.calls.filter((c) => c.name === 'recordRun' && (c.input as { run: number }).run === 0).length;
+
 type Event = temporal.api.history.v1.IHistoryEvent;
 
 /** A run's events, a few per page: one 250 KB event too many and a page passes gRPC's 4 MB. */
@@ -114,7 +118,9 @@ describe('campaign continue-as-new', () => {
       for (const name of ['loadTemplate', 'generateIdea', 'reflectIdea', 'archiveIdea', 'noveltyRound'])
         expect(fake.count(name)).toBe(0);
       // Only beta ran now; alpha is the carried outcome, unchanged.
-      expect(fake.count('prepareWorkspace')).toBe(1);
+      expect(baselinesRecorded(fake)).toBe(1);
+      // A paper starts from the template's key (paper-no-prepare-workspace): no prepareWorkspace call.
+      expect(fake.count('prepareWorkspace')).toBe(0);
       expect(outcome.papers.map((p) => p.idea.name)).toEqual(['alpha', 'beta']);
       expect(outcome.papers[0]).toEqual(previous);
       const beta = outcome.papers[1]!;
@@ -201,7 +207,7 @@ describe('campaign continue-as-new', () => {
       expect(result.state).toBe('completed');
       expect(result.papers.map((p) => p.idea.name)).toEqual(['idea_20', 'idea_19', 'idea_18']);
       expect(new Set(result.papers.map((p) => p.paperId)).size).toBe(3);
-      expect(fake.count('prepareWorkspace')).toBe(3);
+      expect(baselinesRecorded(fake)).toBe(3);
       // Ideation and novelty ran once, in the first run only.
       expect(fake.count('loadTemplate')).toBe(1);
       expect(fake.count('generateIdea')).toBe(20);
@@ -290,7 +296,7 @@ describe('campaign continue-as-new', () => {
         'idea_20',
       ]);
       expect(new Set(result.papers.map((p) => p.paperId)).size).toBe(4);
-      expect(fake.count('prepareWorkspace')).toBe(4);
+      expect(baselinesRecorded(fake)).toBe(4);
       expect(fake.count('generateIdea')).toBe(20);
       const perPaper = result.papers[0]!.cost.calls;
       for (const p of result.papers) expect(p.cost).toMatchObject({ calls: perPaper });

@@ -115,9 +115,10 @@ export function fakePorts(script: FakeScript = {}) {
         spend: spend(cost),
       };
     },
+    /** As the real one: the template's key. Only papers started before paper-no-prepare-workspace call it. */
     async prepareWorkspace(i) {
       record('prepareWorkspace', i);
-      return { workspace: `ws/${i.paperId}/0` };
+      return { workspace: i.templateKey };
     },
     async planEdit(i) {
       record('planEdit', i);

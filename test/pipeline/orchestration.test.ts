@@ -62,7 +62,6 @@ describe('paper workflow orchestration', () => {
     expect(outcome.review).toMatchObject({ overall: 7, decision: 'Accept' });
     const order = fake.calls.map((c) => c.name).filter((n, i, a) => a.indexOf(n) === i);
     expect(order).toEqual([
-      'prepareWorkspace',
       'runBaseline',
       'recordRun',
       'planEdit',
