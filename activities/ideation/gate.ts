@@ -4,7 +4,7 @@
  * one-word plan, every score at 1 — and such an idea must not become a paper while the template's
  * seed ideas are there to fall back on. Pure functions; the ideation activities apply them.
  */
-import type { Idea } from './index';
+import type { Idea } from './idea';
 
 /** What the template offers an idea to be about: its hyperparameters, metrics and datasets. */
 export interface TemplateVocabulary {
