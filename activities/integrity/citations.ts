@@ -22,8 +22,8 @@ import { proseOf } from '../latex/plain';
 export const TITLE_SIMILARITY = 0.85;
 /** Sentences put to the model at most (one structured ask holds them all). */
 export const SENTENCES_CHECKED = 12;
-/** Characters of each abstract the model reads. */
-const ABSTRACT_CHARS = 700;
+
+export { citationPrompt } from './prompts';
 
 const CITE = /\\[A-Za-z]*cite[a-zA-Z]*\*?\s*(?:\[[^\]]*\]\s*){0,2}\{([^}]*)\}/g;
 
@@ -204,26 +204,6 @@ export const CitationVerdictsSchema = z.object({
     .max(SENTENCES_CHECKED),
 });
 export type CitationVerdicts = z.infer<typeof CitationVerdictsSchema>;
-
-/** The question put to the review-role model: every sentence with the abstract of the paper it cites. */
-export function citationPrompt(pairs: CitingSentence[], abstracts: Map<string, Paper>) {
-  const items = pairs
-    .map((p) => {
-      const paper = abstracts.get(p.key)!;
-      return `${p.id}. Sentence: "${p.sentence.slice(0, 500)}"\n   Cited paper: "${paper.title}" (${paper.year ?? 'n.d.'}). Abstract: ${paper.abstract.slice(0, ABSTRACT_CHARS)}`;
-    })
-    .join('\n\n');
-  return {
-    system:
-      'You are a careful reviewer checking that each citation in a paper supports the sentence it is attached to. You judge only from the abstract given.',
-    prompt: [
-      'For each numbered item, decide whether the cited paper, as its abstract describes it, supports what the sentence attributes to it.',
-      '"supported": the abstract backs the statement, or the paper is cited as the source of the thing it names. "unsupported": the abstract says nothing of the kind or contradicts it. "unclear": the abstract is too short to tell.',
-      items,
-      'Answer as JSON: {"verdicts": [{"id": 1, "verdict": "supported" | "unsupported" | "unclear", "reason": "a few words"}, ...]}, one verdict per item.',
-    ].join('\n\n'),
-  };
-}
 
 /** What the check found, as integrity.json and the report page show it. */
 export interface CitationReport {

@@ -1,8 +1,12 @@
 /**
- * The LaTeX sandbox: `compileLatex` compiles a paper's files in a locked-down container, the
- * pre-checks and the section check read the sources, the log parsers read TeX's answer. The
- * paper's `compilePaper` activity (activities/writeup) calls them; none is an activity itself.
+ * The compile stage: `compilePaper` and `fixLatex` (./compile-paper.ts; the fix prompt in
+ * ./prompts.ts) over the LaTeX sandbox — `compileLatex` compiles a paper's files in a
+ * locked-down container, the pre-checks and the section check read the sources, the log parsers
+ * read TeX's answer, ./hazards.ts says what an edit of the document must not add.
  */
+export { createCompileActivities, missingFiguresAsNotes, type CompilePaperDeps } from './compile-paper';
+export { addedHazards } from './hazards';
+export { bibliographyKeys, fixLatexPrompt, numbered, TEX_EDIT_FORMAT, type FixLatexInputs } from './prompts';
 
 export {
   capResult,

@@ -18,6 +18,7 @@ import type { Ask } from '../research/ask';
 import { parsePythonJson } from '../experiments';
 import { loadWorkspace, type WorkspaceFiles } from '../workspace';
 import { CAPTIONS_FILE } from '../writeup/figures';
+import { figureCritiquePrompt } from './prompts';
 
 export const CRITIQUE_CAPS = {
   /** Figures shown to the model, the first by name (each one call). */
@@ -191,9 +192,6 @@ const needsFix = (f: CritiquedFigure) =>
   f.critique?.matchesCaption === false ||
   (f.notSent !== undefined && !f.notSent.startsWith('over the'));
 
-const SYSTEM =
-  'You are a meticulous reviewer of figures in machine-learning papers. You look at the image itself: judge only what you can see in it.';
-
 export interface CritiqueDeps {
   config: Config;
   store: ArtifactStore;
@@ -265,16 +263,14 @@ export async function critiqueFigures(
     const res = await ask({
       role,
       transcriptKey,
-      system: SYSTEM,
-      context: [
-        { name: 'plot.py (the script that drew the figure)', text: plotPy, priority: 1 },
-        { name: 'The run data plot.py reads (a summary)', text: dataSummary, priority: 2 },
-      ],
-      prompt: [
-        `The image is ${file} (${check.width}×${check.height} pixels), a figure of the paper. Its caption in the paper:\n"${caption || '(none)'}"`,
-        'Judge it: is every text legible at the size of a half-page figure; do the axes have labels (with units where they matter) and does the legend name the runs in words a reader understands (not run_N folder names); does the figure show what the caption claims, and agree with the run data above?',
-        'Answer as JSON: legibility, labelsAndLegend, captionCheck (one or two sentences each), matchesCaption (true or false), fixes (changes to plot.py, at most 6, empty if none), verdict ("ok" or "needs-fix").',
-      ].join('\n\n'),
+      ...figureCritiquePrompt({
+        file,
+        width: check.width,
+        height: check.height,
+        caption,
+        plotPy,
+        dataSummary,
+      }),
       schema: FigureCritique,
       images: [{ mediaType: 'image/png', base64: bytes.toString('base64') }],
     });

@@ -11,8 +11,8 @@ import { createIntegrityActivities } from '../integrity';
 import { createNoveltyActivities } from '../novelty';
 import { createPlotActivities } from '../plots';
 import { createReviewActivities } from '../review';
-import { createWriteupActivities } from '../writeup';
-import { createPaperTexActivities } from '../writeup/paper-tex';
+import { createCompileActivities } from '../latex/compile-paper';
+import { createReviseActivities, createWriteupActivities } from '../writeup';
 import type { Ask } from './ask';
 
 export type { Ask, AskAnswer, AskRequest, Role, StructuredAnswer } from './ask';
@@ -24,7 +24,8 @@ export function createResearchActivities(deps: ActivityDeps & { ask: Ask }): Mai
     ...createCoderActivities(deps),
     ...createPlotActivities(deps),
     ...createWriteupActivities(deps),
-    ...createPaperTexActivities(deps),
+    ...createCompileActivities(deps),
+    ...createReviseActivities(deps),
     ...createReviewActivities(deps),
     ...createIntegrityActivities(deps),
     ...createPreflightActivities(deps),

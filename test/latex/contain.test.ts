@@ -13,7 +13,7 @@ import type { MainPorts } from '../../contracts';
 import { plainTextSection } from '../../activities/latex';
 import { saveWorkspace } from '../../activities/workspace';
 import { embeddedBibliography, emptyDraft, type Draft } from '../../activities/writeup';
-import { createPaperTexActivities } from '../../activities/writeup/paper-tex';
+import { createCompileActivities } from '../../activities/latex';
 import { PROJECT_ROOT } from '../../lib/paths';
 import { keys } from '../../lib/store';
 import { ACTIVITY_WORKER_OPTIONS, realDeps } from '../../workers/create-worker';
@@ -30,7 +30,7 @@ const TEMPLATE = readFileSync(
 );
 const quiet = { logger: new DefaultLogger('ERROR', () => undefined) };
 const noModel = () => Promise.reject(new Error('no model call is expected here'));
-const paperTex = createPaperTexActivities({ ...deps, ask: noModel });
+const compileStage = createCompileActivities({ ...deps, ask: noModel });
 
 type CompileResult = Awaited<ReturnType<MainPorts['compilePaper']>> & {
   draftKey: string;
@@ -70,7 +70,7 @@ async function compile(paperId: string, draft: Draft, ws: string): Promise<Compi
   );
   // compilePaper returns more than MainPorts names yet (the contained draft and the degradations).
   const run = (input: Parameters<MainPorts['compilePaper']>[0]) =>
-    paperTex.compilePaper(input) as Promise<CompileResult>;
+    compileStage.compilePaper(input) as Promise<CompileResult>;
   return env.run(run, { paperId, round: 1, draftKey, workspace: ws });
 }
 

@@ -1,14 +1,15 @@
 /**
- * The paper as LaTeX: assembled from the draft into the template, compiled in the LaTeX
- * sandbox, fixed from the compiler's structured feedback, and revised from the review. Once a
- * fix or revision has touched the assembled document, `draft.tex` is the source of truth.
+ * The compile stage's activities: `compilePaper` assembles the draft into the template and
+ * compiles it in the LaTeX sandbox (./compile.ts); `fixLatex` has the writing model fix the
+ * document from the compiler's structured feedback (its words in ./prompts.ts). Once a fix has
+ * touched the assembled document, `draft.tex` is the source of truth (activities/writeup/document.ts).
  *
  * The document always compiles when the template does: the results tables and the figures are
  * generated here (from final_info.json and plot.py's figures), a figure file that does not exist
  * becomes a framed note, a fix that would add a forbidden command or unbalance the document is
- * refused, and when TeX still stops, the part its error points to is typeset as plain text
- * (then, if need be, every part) and the paper compiles again — each such part is recorded in
- * the draft's `degraded` list, which the compile result reports.
+ * refused (./hazards.ts), and when TeX still stops, the part its error points to is typeset as
+ * plain text (then, if need be, every part) and the paper compiles again — each such part is
+ * recorded in the draft's `degraded` list, which the compile result reports.
  */
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
@@ -18,35 +19,28 @@ import type { Logger } from '../../lib/log';
 import { keys, type ArtifactStore } from '../../lib/store';
 import type { SandboxRunner } from '../../sandbox';
 import type { MainPorts } from '../../contracts';
-import { applyEdits, describeFailures, EditFormatError, parseEditBlocks } from '../coder/edit-engine';
-import {
-  checkSection,
-  compileLatex,
-  compileNeedsFix,
-  escapeText,
-  formatCompileFeedback,
-  isPlainText,
-  plainTextSection,
-  type CompileLatexResult,
-} from '../latex';
+import { resultsStatementLatex } from '../integrity/gate';
+import { isManifestPath, manifestsOf, setupLatex } from '../integrity/setup';
 import type { Ask } from '../research/ask';
 import { loadWorkspace, type WorkspaceFiles } from '../workspace';
 import {
-  assemble,
   embeddedBibliography,
   GENERATED_INPUTS,
   partAtLine,
   partOf,
   replacePart,
-  withAppendixInput,
   type Draft,
-} from './assemble';
-import { resultsStatementLatex } from '../integrity/gate';
-import { isManifestPath, manifestsOf, setupLatex } from '../integrity/setup';
-import { CAPTIONS_FILE, figuresLatex } from './figures';
-import { resultsTablesLatex, tableFeatures } from './results';
+} from '../writeup/assemble';
+import { documentOf, documentText, editDocument, type DraftWithTex } from '../writeup/document';
+import { CAPTIONS_FILE, figuresLatex } from '../writeup/figures';
+import { resultsTablesLatex, tableFeatures } from '../writeup/results';
+import { compileLatex } from './compile';
+import { compileNeedsFix, formatCompileFeedback } from './feedback';
+import { escapeText, isPlainText, plainTextSection } from './plain';
+import { bibliographyKeys, fixLatexPrompt } from './prompts';
+import type { CompileLatexResult } from './types';
 
-export interface PaperTexDeps {
+export interface CompilePaperDeps {
   config: Config;
   store: ArtifactStore;
   sandbox: SandboxRunner;
@@ -54,33 +48,10 @@ export interface PaperTexDeps {
   ask: Ask;
 }
 
-type DraftWithTex = Draft & { tex?: string };
-
-const numbered = (tex: string) =>
-  tex
-    .split('\n')
-    .map((l, i) => `${String(i + 1).padStart(4)}| ${l}`)
-    .join('\n');
-
-const EDIT_FORMAT = `Reply with search/replace blocks on template.tex only:
-
-template.tex
-<<<<<<< SEARCH
-exact lines of the current file (without the line numbers)
-=======
-the corrected lines
->>>>>>> REPLACE`;
-
-export function createPaperTexActivities(
-  deps: PaperTexDeps,
-): Pick<MainPorts, 'compilePaper' | 'fixLatex' | 'revisePaper'> {
+export function createCompileActivities(
+  deps: CompilePaperDeps,
+): Pick<MainPorts, 'compilePaper' | 'fixLatex'> {
   const { store, ask } = deps;
-
-  async function texOf(draft: DraftWithTex, workspace: string): Promise<string> {
-    if (draft.tex) return draft.tex;
-    const files = await loadWorkspace(store, workspace, (p) => p === 'latex/template.tex');
-    return documentOf(draft, files['latex/template.tex']?.toString() ?? '');
-  }
 
   /** The files the paper is compiled from: the template, its other latex/ files, figures, results. */
   async function paperSources(workspace: string): Promise<PaperSources> {
@@ -129,33 +100,6 @@ export function createPaperTexActivities(
       ),
       results: files,
     };
-  }
-
-  /** Edits the assembled document with the model's blocks; the draft with the result, or the failure text. */
-  async function editTex(
-    paperId: string,
-    step: string,
-    draft: DraftWithTex,
-    tex: string,
-    reply: string,
-  ): Promise<{ draftKey: string } | { feedback: string }> {
-    let blocks;
-    try {
-      blocks = parseEditBlocks(reply);
-    } catch (err) {
-      if (err instanceof EditFormatError) return { feedback: err.message };
-      throw err;
-    }
-    const result = applyEdits({ 'template.tex': tex }, blocks, (p) => p === 'template.tex');
-    if (!result.ok) return { feedback: describeFailures(result.failures) };
-    if (blocks.length === 0) return { feedback: 'no edit blocks' };
-    const edited = result.files['template.tex'] ?? tex;
-    const added = addedHazards(tex, edited);
-    // A fix or revision is model-written LaTeX too: one that adds a file read, a definition or an
-    // unclosed environment is refused, and the document stays as it was.
-    if (added.length) return { feedback: `the edit was not applied: it adds ${added.join('; ')}` };
-    const next: DraftWithTex = { ...draft, tex: edited };
-    return { draftKey: (await store.putJson(keys.paper(paperId, 'writeup', `${step}.json`), next)).key };
   }
 
   return {
@@ -226,52 +170,15 @@ export function createPaperTexActivities(
     async fixLatex({ paperId, round, draftKey, workspace, feedback }) {
       return classified(async () => {
         const draft = await store.getJson<DraftWithTex>(draftKey);
-        const tex = await texOf(draft, workspace);
+        const tex = await documentText(store, draft, workspace);
         const transcriptKey = keys.paper(paperId, 'compile', `fix-${round}.json`);
         const res = await ask({
           role: 'writing',
           transcriptKey,
-          system:
-            'You are an expert in LaTeX fixing a paper so that it compiles cleanly. Change only what the errors require.',
-          context: [{ name: 'template.tex with line numbers', text: numbered(tex), priority: 2 }],
-          prompt: [
-            `Citation keys available in references.bib: ${(draft.references.match(/@\w+\{([^,]+),/g) ?? []).map((m) => m.replace(/@\w+\{|,/g, '')).join(', ') || 'none'}`,
-            `The compiler and checks report:\n${feedback}`,
-            `Fix these problems. Remove citations of keys that are not available and figures that do not exist. ${EDIT_FORMAT}`,
-          ].join('\n\n'),
+          ...fixLatexPrompt({ tex, citeKeys: bibliographyKeys(draft.references), feedback }),
         });
-        const edited = await editTex(paperId, `fix-${round}`, draft, tex, res.text);
+        const edited = await editDocument(store, paperId, `fix-${round}`, draft, tex, res.text);
         // A fix the engine could not apply leaves the draft as it was; the next round tries again.
-        return {
-          draftKey: 'draftKey' in edited ? edited.draftKey : draftKey,
-          spend: res.spend,
-          transcriptKey,
-        };
-      });
-    },
-
-    async revisePaper({ paperId, draftKey, workspace, metaKey }) {
-      return classified(async () => {
-        const draft = await store.getJson<DraftWithTex>(draftKey);
-        const tex = await texOf(draft, workspace);
-        const meta = await store.getText(metaKey);
-        const files = await loadWorkspace(store, workspace, (p) => p === 'notes.txt');
-        const transcriptKey = keys.paper(paperId, 'improve', 'revise.json');
-        const res = await ask({
-          role: 'writing',
-          transcriptKey,
-          system:
-            'You are an expert ML researcher revising a paper after peer review. You never invent results.',
-          context: [
-            { name: 'template.tex with line numbers', text: numbered(tex), priority: 3 },
-            { name: 'Notes on the experiments', text: files['notes.txt']?.toString() ?? '', priority: 1 },
-            { name: "The area chair's meta-review", text: meta, priority: 2 },
-          ],
-          prompt: [
-            `Address the weaknesses that can be addressed by writing (clarity, missing detail, overclaiming, limitations) without new experiments. ${EDIT_FORMAT}`,
-          ].join('\n\n'),
-        });
-        const edited = await editTex(paperId, 'revised', draft, tex, res.text);
         return {
           draftKey: 'draftKey' in edited ? edited.draftKey : draftKey,
           spend: res.spend,
@@ -300,12 +207,6 @@ interface PaperSources {
   /** The setup paragraph and table from the runs' manifests ('' without any). */
   setup: string;
   results: WorkspaceFiles;
-}
-
-/** The document: the fixed LaTeX once a fix was applied, else the draft assembled into the template. */
-export function documentOf(draft: DraftWithTex, template: string): string {
-  if (!draft.tex) return assemble(template, draft);
-  return draft.appendix ? withAppendixInput(draft.tex) : draft.tex;
 }
 
 function degrade<T extends Draft>(draft: T, part: string, reason: string): T {
@@ -419,39 +320,4 @@ function contain(
     next = degrade(next, name, `${why} (the error could not be traced to one part)`);
   }
   return next;
-}
-
-/** The kinds of finding a fix must not add: each can stop the build or reach outside the paper. */
-const HAZARDS = new Set([
-  'forbidden-command',
-  'forbidden-environment',
-  'unbalanced-braces',
-  'unbalanced-environment',
-  'unbalanced-math',
-  'path-outside-paper',
-]);
-
-/** Hazards `after` has more of than `before` (whole documents, preamble included, so compared by count). */
-export function addedHazards(before: string, after: string): string[] {
-  const ctx = {
-    citeKeys: new Set<string>(),
-    labels: new Set<string>(),
-    figures: new Set<string>(),
-    inputs: new Set<string>(GENERATED_INPUTS),
-    maxChars: Infinity,
-    listAll: true,
-  };
-  const count = (tex: string) => {
-    const by = new Map<string, string[]>();
-    for (const f of checkSection('template.tex', tex, ctx))
-      if (HAZARDS.has(f.kind)) by.set(f.kind, [...(by.get(f.kind) ?? []), f.message]);
-    return by;
-  };
-  const was = count(before);
-  const out: string[] = [];
-  for (const [kind, messages] of count(after)) {
-    const old = was.get(kind) ?? [];
-    if (messages.length > old.length) out.push(messages.find((m) => !old.includes(m)) ?? `${kind}`);
-  }
-  return out;
 }

@@ -1,8 +1,8 @@
 /**
- * The guard on whole-document LaTeX fixes (activities/writeup/paper-tex.ts): a fix or revision is
+ * The guard on whole-document LaTeX fixes (activities/latex/hazards.ts): a fix or revision is
  * model-written LaTeX too, and one that adds a file read or unbalances the document is refused.
  */
-import { addedHazards, missingFiguresAsNotes } from '../../../activities/writeup/paper-tex';
+import { addedHazards, missingFiguresAsNotes } from '../../../activities/latex';
 
 describe('addedHazards', () => {
   const doc = String.raw`\documentclass{article}\usepackage{graphicx}\begin{document}
