@@ -1,9 +1,12 @@
 /**
  * Records a campaign and its paper that take the patched paths added since campaign.json and
- * paper-1.json were recorded, into test/replay/histories (campaign-patched.json,
- * paper-patched.json, and their ids in ids.json), for the replay test:
+ * paper-1.json were recorded, into test/replay/histories, for the replay test:
  *   npx tsx test/replay/record-patched.ts             (runs the campaign, then records it)
  *   npx tsx test/replay/record-patched.ts --from <id>  (records a campaign that ran before)
+ * It writes campaign-patched-2.json and paper-patched-2.json (and their ids in ids.json); a
+ * recorded history is never written again: campaign-patched.json and paper-patched.json are this
+ * script's first recording (commit fd6fbce), before the seeds, the citation check, the fix round
+ * that degrades and paper-no-prepare-workspace.
  * The campaign runs on the real services (the dev services must be up: `npm run services up`)
  * with the e2e suite's scripted model and the local literature server, on a copy of grokking
  * whose template.json says `"gpu": true`:
@@ -13,21 +16,30 @@
  *   sandbox that drops the GPU request: this machine has none);
  * - campaign-run-undecided: both novelty rounds only search, so the idea stays undecided and
  *   runs because the settings allow it (runUndecided);
- * - paper-integrity, review-threshold-recorded (and the paper's other patches of the day): the
- *   paper runs its integrity stage and review.
+ * - paper-no-prepare-workspace: the paper starts from the template's key;
+ * - paper-seeds: 2 seeds, so the baseline and run_1 run once more each and their seeds are merged;
+ * - template-plots-fallback, figure-critique: no edit of plot.py applies ("No edit."), so the
+ *   template's plot.py makes the figures, and the critique (skipped: the local model takes no
+ *   images) still runs;
+ * - paper-integrity, integrity-citations, integrity-fix-degrades: the setup section names a V100
+ *   the runs never had, the claim check flags it, and the fix round's model call is refused, so
+ *   the paper degrades instead of failing;
+ * - paper-degradations, review-threshold-recorded: the compile loop and the review.
  * Record with committed workflow code (e.g. from `git archive HEAD`), so that what the history
  * proves is what the repository holds.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { ActivityDeps } from '../../activities';
+import type { LlmProvider } from '../../activities/llm/types';
 import { storeTemplate } from '../../activities/experiments/template-source';
 import { DEFAULT_PAPER_SETTINGS } from '../../contracts';
 import { TOOLS_BIN } from '../../infra/dev/services';
 import { loadProcessConfig, type Config } from '../../lib/config';
+import { InvalidInputError } from '../../lib/errors';
 import { PROJECT_ROOT } from '../../lib/paths';
 import { connectClient, installRuntimeLogger } from '../../lib/temporal';
 import { createWorker, realDeps } from '../../workers/create-worker';
@@ -35,14 +47,21 @@ import type { CampaignOutcome } from '../../workflows';
 import { suiteStore, uniqueId } from '../harness';
 import { oneIdeaCampaign, scholarSuiteConfig } from '../harness/campaign';
 import { warmupScript } from '../harness/warmup-script';
+import { ScriptedProvider } from '../llm/scripted-provider';
 import { FakeScholarServer } from '../literature/fake-scholar-server';
 import { patchIds } from './patches';
 
 const HISTORIES = path.join(__dirname, 'histories');
 
-/** The e2e suite's script, except that novelty never decides (the idea stays undecided). */
-const script = () =>
-  warmupScript({
+/** What this recording's model says where the e2e suite's says otherwise: it is asked first. */
+const OWN_STEPS = /plots\/edit-\d|writeup\/experimental_setup\//;
+
+/**
+ * The e2e suite's script, except that novelty never decides (the idea stays undecided), no edit
+ * of plot.py applies, the setup section claims a GPU and the integrity fix round is refused.
+ */
+function script(): LlmProvider {
+  const warmup = warmupScript({
     novelty: [
       {
         step: /novelty\/warmup_grokking\/round-\d/,
@@ -50,8 +69,34 @@ const script = () =>
         times: Infinity,
       },
     ],
-    integrity: [{ step: /integrity\/.*fix/, reply: 'No change is needed.', times: Infinity }],
+    integrity: [
+      {
+        step: /integrity\/citations/,
+        reply: { verdicts: [{ id: 1, verdict: 'supported' }] },
+        times: Infinity,
+      },
+      {
+        step: /integrity\/.*fix/,
+        reply: () => {
+          throw new InvalidInputError('the model server refused the request (planted by record-patched.ts)');
+        },
+        times: Infinity,
+      },
+    ],
   });
+  const own = new ScriptedProvider([
+    { step: /plots\/edit-\d/, reply: 'No edit.', times: Infinity },
+    {
+      step: /writeup\/experimental_setup\//,
+      reply: 'All runs were trained on an NVIDIA V100 GPU.',
+      times: Infinity,
+    },
+  ]);
+  return {
+    name: warmup.name,
+    complete: (req) => (OWN_STEPS.test(req.meta.step ?? '') ? own.complete(req) : warmup.complete(req)),
+  };
+}
 
 /** Deps whose sandbox runs a GPU-slot run without its GPU request (this machine has no GPU). */
 function withoutGpuRequests(deps: ActivityDeps): ActivityDeps {
@@ -73,27 +118,49 @@ const show = (config: Config, id: string): string =>
     { maxBuffer: 256 * 1024 * 1024 },
   ).toString();
 
+/** The files this recording writes, and the patch markers each history must hold. */
+const RECORDING = {
+  campaign: {
+    file: 'campaign-patched-2.json',
+    markers: ['campaign-template-preflight', 'campaign-gpu-routing', 'campaign-run-undecided'],
+  },
+  paper: {
+    file: 'paper-patched-2.json',
+    markers: [
+      'paper-no-prepare-workspace',
+      'paper-seeds',
+      'template-plots-fallback',
+      'figure-critique',
+      'paper-degradations',
+      'paper-integrity',
+      'integrity-citations',
+      'integrity-fix-degrades',
+      'review-threshold-recorded',
+    ],
+  },
+};
+
 /** Writes the campaign's history and its first paper's, after checking they hold the patches. */
 function record(config: Config, workflowId: string, paperId: string): void {
-  const campaign = show(config, workflowId);
-  const paperHistory = show(config, paperId);
-  const want: [string, string, string[]][] = [
-    [workflowId, campaign, ['campaign-template-preflight', 'campaign-gpu-routing', 'campaign-run-undecided']],
-    [paperId, paperHistory, ['paper-integrity', 'review-threshold-recorded']],
+  const histories: [string, string, { file: string; markers: string[] }][] = [
+    [workflowId, show(config, workflowId), RECORDING.campaign],
+    [paperId, show(config, paperId), RECORDING.paper],
   ];
-  for (const [id, history, markers] of want) {
+  const idsFile = path.join(HISTORIES, 'ids.json');
+  const ids = JSON.parse(readFileSync(idsFile, 'utf8')) as Record<string, string>;
+  for (const [id, history, { file, markers }] of histories) {
+    if (existsSync(path.join(HISTORIES, file)))
+      throw new Error(`${file} is recorded already: a recorded history is never written again`);
     const found = patchIds(history);
     const missing = markers.filter((m) => !found.includes(m));
     if (missing.length)
       throw new Error(`${id}: no ${missing.join(', ')} marker (it has ${found.join(', ')})`);
     console.log(`${id}: patches ${found.join(', ')}`);
   }
-  writeFileSync(path.join(HISTORIES, 'campaign-patched.json'), campaign);
-  writeFileSync(path.join(HISTORIES, 'paper-patched.json'), paperHistory);
-  const idsFile = path.join(HISTORIES, 'ids.json');
-  const ids = JSON.parse(readFileSync(idsFile, 'utf8')) as Record<string, string>;
-  ids['campaign-patched.json'] = workflowId;
-  ids['paper-patched.json'] = paperId;
+  for (const [id, history, { file }] of histories) {
+    writeFileSync(path.join(HISTORIES, file), history);
+    ids[file] = id;
+  }
   writeFileSync(idsFile, JSON.stringify(ids, null, 2) + '\n');
   console.log(`recorded ${workflowId} and ${paperId}`);
 }
@@ -143,6 +210,7 @@ async function main(): Promise<void> {
         config,
         {
           ...DEFAULT_PAPER_SETTINGS,
+          seeds: 2,
           maxRuns: 2,
           maxRunAttempts: 2,
           maxPlotAttempts: 2,

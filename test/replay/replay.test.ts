@@ -2,8 +2,11 @@
  * Replays histories recorded from real end-to-end campaigns (test/replay/histories) against the
  * current workflow code: a change that would break running workflows fails here, before deploy.
  * campaign.json and paper-1.json were recorded before the patches below, so they prove that the
- * unpatched paths still replay; campaign-patched.json and paper-patched.json (record-patched.ts)
- * took the patched paths.
+ * unpatched paths still replay; campaign-patched.json and paper-patched.json (record-patched.ts,
+ * first recording) took the patched paths of their day, and campaign-patched-2.json and
+ * paper-patched-2.json (its second) those added since: the seeds, the citation check, the fix
+ * round that degrades, the template's plots as fallback and a paper started without
+ * prepareWorkspace. A recorded history is never re-recorded: each proves a version of the code.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -26,6 +29,8 @@ describe('replay of recorded histories', () => {
     ['paperWorkflow', 'paper-1.json'],
     ['campaignWorkflow', 'campaign-patched.json'],
     ['paperWorkflow', 'paper-patched.json'],
+    ['campaignWorkflow', 'campaign-patched-2.json'],
+    ['paperWorkflow', 'paper-patched-2.json'],
   ])('%s replays %s deterministically', async (_type, file) => {
     await Worker.runReplayHistory(
       { workflowBundle: { codePath: workflowBundlePath() } },
@@ -47,5 +52,29 @@ describe('replay of recorded histories', () => {
     expect(patchIds(text('paper-patched.json'))).toEqual(
       expect.arrayContaining(['paper-integrity', 'review-threshold-recorded']),
     );
+    expect(patchIds(text('paper-patched.json'))).not.toContain('paper-seeds');
+    expect(patchIds(text('campaign-patched-2.json'))).toEqual(
+      expect.arrayContaining([
+        'campaign-template-preflight',
+        'campaign-gpu-routing',
+        'campaign-run-undecided',
+      ]),
+    );
+    expect(patchIds(text('paper-patched-2.json'))).toEqual(
+      expect.arrayContaining([
+        'paper-no-prepare-workspace',
+        'paper-seeds',
+        'template-plots-fallback',
+        'figure-critique',
+        'paper-degradations',
+        'paper-integrity',
+        'integrity-citations',
+        'integrity-fix-degrades',
+        'review-threshold-recorded',
+      ]),
+    );
+    // The old paper history still calls prepareWorkspace; the new one does not.
+    expect(text('paper-patched.json')).toContain('"prepareWorkspace"');
+    expect(text('paper-patched-2.json')).not.toContain('"prepareWorkspace"');
   });
 });
