@@ -12,7 +12,7 @@ import { createPlotEditActivities } from '../plots/edit-plot';
 import type { Ask } from '../research/ask';
 import { resultsTable } from '../writeup/results';
 import { loadWorkspace, updateWorkspace, type WorkspaceFiles } from '../workspace';
-import { applyReply } from './apply-reply';
+import { applyReply, editStep } from './apply-reply';
 import { experimentEditable } from './editable';
 import { ALL_COMPLETED, EXPERIMENT_EDIT_FORMAT, planEditPrompt, recordRunPrompt } from './prompts';
 
@@ -74,15 +74,7 @@ export function createCoderActivities({
           scope.editable,
           EXPERIMENT_EDIT_FORMAT,
         );
-        return applied.status === 'edited'
-          ? {
-              status: 'edited',
-              workspace: applied.workspace,
-              format: applied.format,
-              spend: res.spend,
-              transcriptKey,
-            }
-          : { status: 'edit-failed', workspace, feedback: applied.feedback, spend: res.spend, transcriptKey };
+        return editStep(applied, workspace, { spend: res.spend, transcriptKey });
       });
     },
 

@@ -3,7 +3,7 @@
  * or, when it has none, the whole file in one code fence if that is unambiguous. Shared by the
  * experiment stage (./activities.ts) and the plot stage (activities/plots/edit-plot.ts).
  */
-import type { EditFormat } from '../../contracts';
+import type { EditFormat, LlmStep } from '../../contracts';
 import type { ArtifactStore } from '../../lib/store';
 import { updateWorkspace, type WorkspaceFiles } from '../workspace';
 import {
@@ -23,6 +23,16 @@ export type Applied =
  * file in one code fence if that is unambiguous, parses and keeps the template's contract (see
  * whole-file.ts). The outcome the workflow needs, never a throw for a bad edit.
  */
+/**
+ * An edit activity's answer from what applying the model's reply did: the new workspace and the
+ * format on success; the old workspace and the feedback for the next attempt otherwise.
+ */
+export function editStep(applied: Applied, workspace: string, step: LlmStep) {
+  return applied.status === 'edited'
+    ? { status: 'edited' as const, workspace: applied.workspace, format: applied.format, ...step }
+    : { status: 'edit-failed' as const, workspace, feedback: applied.feedback, ...step };
+}
+
 export async function applyReply(
   store: ArtifactStore,
   workspace: string,

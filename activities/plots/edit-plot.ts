@@ -5,7 +5,7 @@
 import { classified } from '../../lib/errors';
 import { keys, type ArtifactStore } from '../../lib/store';
 import type { MainPorts } from '../../contracts';
-import { applyReply } from '../coder/apply-reply';
+import { applyReply, editStep } from '../coder/apply-reply';
 import type { Ask } from '../research/ask';
 import { loadWorkspace } from '../workspace';
 import { editPlotPrompt, PLOT_EDIT_FORMAT } from './prompts';
@@ -34,15 +34,7 @@ export function createPlotEditActivities({ store, ask }: PlotEditDeps): Pick<Mai
           }),
         });
         const applied = await applyReply(store, workspace, files, res.text, PLOT_EDITABLE, PLOT_EDIT_FORMAT);
-        return applied.status === 'edited'
-          ? {
-              status: 'edited',
-              workspace: applied.workspace,
-              format: applied.format,
-              spend: res.spend,
-              transcriptKey,
-            }
-          : { status: 'edit-failed', workspace, feedback: applied.feedback, spend: res.spend, transcriptKey };
+        return editStep(applied, workspace, { spend: res.spend, transcriptKey });
       });
     },
   };
