@@ -111,14 +111,22 @@ async function scenario(opts: {
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       workflowBundle: { code: opts.code },
-      activities: benchMainActivities(store, 0, (paperId) => ({
-        'experiment.py': experimentFor(paperId, steps, stepS),
-      })),
+      activities: benchMainActivities(0),
       ...ACTIVITY_WORKER_OPTIONS,
     });
     const runS = steps * stepS;
     const { outcomes, t0, t1 } = await mainWorker.runUntil(
-      runPapers(client, config, id, papers, 120_000 + (3 * expected * (runS + 5) * 1000) / slots),
+      runPapers(
+        client,
+        config,
+        store,
+        (paperId) => ({ 'experiment.py': experimentFor(paperId, steps, stepS) }),
+        {
+          id,
+          papers,
+          limitMs: 120_000 + (3 * expected * (runS + 5) * 1000) / slots,
+        },
+      ),
     );
 
     const acts = (

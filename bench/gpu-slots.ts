@@ -176,17 +176,12 @@ export const overlap = ([a, b]: [number, number], windows: [number, number][]) =
 /**
  * The main-queue activities of the bench: the stubs of test/pipeline/fake-ports.ts, each taking
  * `mainMs` (an LLM call's stand-in), with real workspaces (the experiment activity fetches them
- * from the store): `files(paperId)` is a paper's code, its own, so no baseline comes from the cache.
+ * from the store; each paper's code is its template key, see runPapers).
  */
-export function benchMainActivities(
-  store: S3ArtifactStore,
-  mainMs: number,
-  files: (paperId: string) => Record<string, Buffer>,
-): Record<string, (input: unknown) => Promise<unknown>> {
+export function benchMainActivities(mainMs: number): Record<string, (input: unknown) => Promise<unknown>> {
   const stubs = fakePorts().main;
   const main: MainPorts = {
     ...stubs,
-    prepareWorkspace: async (i) => ({ workspace: await saveWorkspace(store, files(i.paperId)) }),
     planEdit: async (i) => ({ ...(await stubs.planEdit(i)), workspace: i.workspace }),
     recordRun: async (i) => ({ ...(await stubs.recordRun(i)), workspace: i.workspace }),
   };
@@ -204,26 +199,31 @@ export function benchMainActivities(
 /**
  * Starts `papers` paper workflows at once (ids `<id>-paper-<n>`) and waits for them; a workflow
  * task that keeps failing is retried forever, so they are terminated after `limitMs`. Throws
- * unless every paper completed with all its runs.
+ * unless every paper completed with all its runs. `files(paperId)` is a paper's code, saved as
+ * the paper's own template (a paper starts from its template's key), so no baseline comes from
+ * the cache.
  */
 export async function runPapers(
   client: Client,
   config: Config,
-  id: string,
-  papers: number,
-  limitMs: number,
+  store: S3ArtifactStore,
+  files: (paperId: string) => Record<string, Buffer>,
+  run: { id: string; papers: number; limitMs: number },
 ): Promise<{ outcomes: PaperOutcome[]; t0: number; t1: number }> {
+  const { id, papers, limitMs } = run;
+  const workflowIds = Array.from({ length: papers }, (_, i) => `${id}-paper-${i + 1}`);
+  const templateKeys = await Promise.all(workflowIds.map((w) => saveWorkspace(store, files(w))));
   const t0 = Date.now();
   const handles = await Promise.all(
     Array.from({ length: papers }, (_, i) =>
       client.workflow.start('paperWorkflow', {
         taskQueue: config.temporal.taskQueue,
-        workflowId: `${id}-paper-${i + 1}`,
+        workflowId: workflowIds[i]!,
         args: [
           {
             campaignId: id,
             template: 'bench',
-            templateKey: 'templates/bench/manifest.json',
+            templateKey: templateKeys[i]!,
             idea: {
               name: `idea${i + 1}`,
               title: `Idea ${i + 1}`,
@@ -274,9 +274,10 @@ async function scenario(papers: number, slots: number, runMs: number, mainMs: nu
   const expected = papers * (SETTINGS.maxRuns + 1);
   const deps: ActivityDeps = { config, store, log, sandbox };
 
-  const activities = benchMainActivities(store, mainMs, (paperId) => ({
+  const activities = benchMainActivities(mainMs);
+  const files = (paperId: string) => ({
     'experiment.py': Buffer.from(`# ${paperId}: own code, own baseline\n`),
-  }));
+  });
 
   const connection = await connectWorker(config);
   const client = await connectClient(config);
@@ -295,7 +296,7 @@ async function scenario(papers: number, slots: number, runMs: number, mainMs: nu
       gpuWorker.runUntil(async () => {
         // A workflow task that keeps failing is retried forever: stop waiting after a generous limit.
         const limitMs = 60_000 + (3 * expected * (runMs + 20 * mainMs)) / slots;
-        return runPapers(client, config, id, papers, limitMs);
+        return runPapers(client, config, store, files, { id, papers, limitMs });
       }),
     );
 
