@@ -8,12 +8,10 @@ import {
   ApplicationFailure,
   isCancellation,
   patched,
-  setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import {
-  artifactsQuery,
   type ExperimentFailureDetails,
   type Degradation,
   type ExperimentRunResult,
@@ -25,7 +23,6 @@ import {
   type IntegritySummary,
   Ledger,
   type MainPorts,
-  PAPER_STAGES,
   type PaperSettings,
   type PaperStage,
   type PaperStatus,
@@ -33,19 +30,17 @@ import {
   paperStatusQuery,
   SA,
   SECTIONS,
-  SKIPPABLE_STAGES,
   type SkippableStage,
-  skipStageUpdate,
   type Spend,
   type SteeringNote,
   type WorkspaceKey,
 } from '../contracts';
-import { activityCaller, Control, Stopped, usd } from './control';
+import { activityCaller, Stopped } from './control';
 import { integrityStage } from './integrity-stage';
 import { plotsStage } from './plots-stage';
 import { seedRuns } from './seeds-stage';
 import { reviewEnsemble } from './review-ensemble';
-import { StageBoard } from './stage-board';
+import { PaperSurface } from './paper-surface';
 
 export interface PaperInput {
   campaignId: string;
@@ -120,116 +115,17 @@ const NO_PREPARE_WORKSPACE = 'paper-no-prepare-workspace';
 
 export { paperStatusQuery };
 
-/** Where each skippable stage sits in the paper, to refuse skipping one that is over. */
-const SKIP_POSITION: Record<SkippableStage, PaperStage> = {
-  experiments: 'experiments',
-  plots: 'plots',
-  citations: 'writeup',
-  review: 'review',
-  improve: 'improve',
-};
-
 export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
   const paperId = workflowInfo().workflowId;
   const s = input.settings;
   const ledger = new Ledger(s.budgetUsd);
-  const skip = new Set<SkippableStage>(input.skip ?? []);
-  const runs: PaperOutcome['runs'] = [];
-  /** What degraded before the compile stage (the figures); the compile result adds the rest. */
-  const degraded: Degradation[] = [];
-  let compiledDegraded: Degradation[] = [];
-  let integrity: IntegritySummary | undefined;
-  let figureCritique: FigureCritiqueSummary | undefined;
-  const artifacts: Record<string, string> = {};
-  const status = {
-    stage: 'baseline' as PaperStage,
-    step: 'start',
-    runsDone: 0,
-    run: undefined as number | undefined,
-    attempt: undefined as number | undefined,
-    lastError: undefined as string | undefined,
-  };
-  const control = new Control(
+  const view = new PaperSurface(
+    { ideaTitle: input.idea.title, maxRuns: s.maxRuns, steering: input.steering, skip: input.skip },
     ledger,
-    { changed: () => board.publish(), stage: () => status.stage },
-    input.steering,
   );
-  const snapshot = (): PaperStatus => ({
-    kind: 'paper',
-    ...status,
-    maxRuns: s.maxRuns,
-    costUsd: ledger.total.costUsd,
-    budgetUsd: ledger.budgetUsd,
-    paused: control.paused,
-    cancelling: control.cancelling,
-    skipped: [...skip],
-    steering: control.steering,
-    ideaTitle: input.idea.title,
-    ...(degraded.length + compiledDegraded.length ? { degraded: [...degraded, ...compiledDegraded] } : {}),
-    ...(figureCritique
-      ? {
-          figureCritique: {
-            status: figureCritique.status,
-            note: figureCritique.note,
-            needsFix: figureCritique.needsFix,
-            critiqued: figureCritique.critiqued,
-          },
-        }
-      : {}),
-    ...(integrity
-      ? {
-          integrity: {
-            verdict: integrity.verdict,
-            numbers: integrity.numbers,
-            traced: integrity.traced,
-            flags: integrity.flags,
-            manifests: integrity.manifests,
-            unsupported: integrity.unsupported,
-          },
-        }
-      : {}),
-  });
-  setHandler(paperStatusQuery, snapshot);
-  setHandler(artifactsQuery, () => ({ keys: { ...artifacts } }));
-  setHandler(
-    skipStageUpdate,
-    (stage) => {
-      skip.add(stage);
-      publish();
-      return { skipped: stage, note: `${stage} will be skipped from the next step on` };
-    },
-    {
-      validator: (stage: SkippableStage) => {
-        if (!SKIPPABLE_STAGES.includes(stage))
-          throw new Error(`cannot skip "${String(stage)}"; skippable: ${SKIPPABLE_STAGES.join(', ')}`);
-        if (PAPER_STAGES.indexOf(status.stage) > PAPER_STAGES.indexOf(SKIP_POSITION[stage]))
-          throw new Error(`the paper is already past ${stage} (now in ${status.stage})`);
-      },
-    },
-  );
-
-  const board: StageBoard<PaperStage> = new StageBoard(status, {
-    costUsd: () => ledger.total.costUsd,
-    lines: () => [
-      `**${input.idea.title}**`,
-      `Stage: **${status.stage}** — ${status.step}`,
-      `Runs: ${status.runsDone}/${s.maxRuns} · Cost: ${usd(ledger.total.costUsd)} of ${usd(ledger.budgetUsd)}`,
-    ],
-    extra: () => [
-      ...(skip.size ? [`Skipping: ${[...skip].join(', ')}`] : []),
-      ...(status.lastError ? [`Last error: ${status.lastError.slice(0, 200)}`] : []),
-      ...[...degraded, ...compiledDegraded].map((d) => `Degraded: ${d.part} — ${d.reason.slice(0, 200)}`),
-      ...(figureCritique ? [`Figures: ${figureCritique.note}`] : []),
-      ...(integrity
-        ? [
-            `Integrity: **${integrity.verdict}** — ${integrity.traced}/${integrity.numbers} numbers traced, ${integrity.flags} flag(s), ${integrity.manifests} manifest(s)`,
-            ...integrity.unsupported.slice(0, 5).map((u) => `Unsupported: ${u}`),
-          ]
-        : []),
-    ],
-  });
-  board.attach(control);
-  const publish = () => board.publish();
+  const { status, skip, degraded, artifacts, control, board } = view;
+  const runs: PaperOutcome['runs'] = [];
+  const publish = () => view.publish();
   const beforeActivity = (step: string) => board.before(step);
 
   const call = activityCaller<MainPorts>(MAIN_ACTIVITY_OPTIONS, beforeActivity);
@@ -349,8 +245,8 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
     if (!enter('compile')) return overBudget();
     let compiled = await compile(draftKey, workspace);
     draftKey = compiled.draftKey;
-    compiledDegraded = compiled.degraded;
-    const degradedNow = () => [...degraded, ...compiledDegraded];
+    view.compiledDegraded = compiled.degraded;
+    const degradedNow = () => view.allDegraded();
     if (!compiled.pdfKey || !compiled.textKey) {
       return outcome('failed', {
         draftKey,
@@ -369,7 +265,7 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
           spent: (spend) => ledger.record('integrity', spend),
           artifacts,
           checked: (summary) => {
-            integrity = summary;
+            view.integrity = summary;
             publish();
           },
           degraded: (d) => degraded.push(d),
@@ -378,7 +274,7 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
       compiled = checked.compiled;
       compiled.textKey = checked.compiled.textKey; // narrows it again for the review below
       draftKey = checked.draftKey;
-      compiledDegraded = compiled.degraded;
+      view.compiledDegraded = compiled.degraded;
     }
 
     // ---- review
@@ -398,7 +294,7 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
       if (recompiled.pdfKey && recompiled.textKey) {
         compiled = recompiled;
         draftKey = recompiled.draftKey;
-        compiledDegraded = recompiled.degraded;
+        view.compiledDegraded = recompiled.degraded;
         if (!skip.has('review')) review = (await reviewRound('improved', recompiled.textKey)) ?? review;
       }
     }
@@ -409,8 +305,8 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
       draftKey,
       review,
       ...(degradedNow().length ? { degraded: degradedNow() } : {}),
-      ...(integrity ? { integrity } : {}),
-      ...(figureCritique ? { figureCritique } : {}),
+      ...(view.integrity ? { integrity: view.integrity } : {}),
+      ...(view.figureCritique ? { figureCritique: view.figureCritique } : {}),
       // The paper and its PDF stand; only its scores are missing.
       reason: review
         ? undefined
@@ -545,7 +441,7 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
         spent: (spend) => ledger.record('plots', spend),
         artifacts,
         critiqued: (summary) => {
-          figureCritique = summary;
+          view.figureCritique = summary;
           publish();
         },
         degraded: (d) => {
@@ -649,7 +545,7 @@ export async function paperWorkflow(input: PaperInput): Promise<PaperOutcome> {
         reviewers: s.reviewers,
         reflections: s.reviewReflections,
         threshold: s.decisionThreshold,
-        ...(figureCritique?.critiqueKey ? { figureCritiqueKey: figureCritique.critiqueKey } : {}),
+        ...(view.figureCritique?.critiqueKey ? { figureCritiqueKey: view.figureCritique.critiqueKey } : {}),
       },
       {
         spent: (spend) => ledger.record('review', spend),

@@ -8,7 +8,8 @@ import type { ProviderRequest } from '../../activities/llm/types';
 import { ScriptedProvider, type ScriptEntry } from '../llm/scripted-provider';
 import { editBlock, reviewForm } from './replies';
 
-const IDEA = {
+/** The idea the scripted ideation proposes (the model's own JSON keys). */
+export const WARMUP_IDEA = {
   Name: 'warmup_grokking',
   Title: 'Learning-Rate Warmup and the Onset of Grokking',
   Experiment: 'Double the number of warmup steps and measure validation accuracy and steps to 99% accuracy.',
@@ -50,8 +51,11 @@ export interface WarmupSteps {
 export function warmupScript(steps: WarmupSteps): ScriptedProvider {
   const text = (s: string) => ({ reply: s, times: Infinity });
   return new ScriptedProvider([
-    { step: /ideas\/idea-1\/generate/, reply: IDEA },
-    { step: /ideas\/idea-1\/reflect-1/, reply: { thought: 'Clear and feasible.', idea: IDEA, done: true } },
+    { step: /ideas\/idea-1\/generate/, reply: WARMUP_IDEA },
+    {
+      step: /ideas\/idea-1\/reflect-1/,
+      reply: { thought: 'Clear and feasible.', idea: WARMUP_IDEA, done: true },
+    },
     ...steps.novelty,
     {
       step: /experiments\/run_1\/edit-1/,

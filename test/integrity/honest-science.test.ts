@@ -36,17 +36,10 @@ import { startTestWorkers, suiteConfig, suiteStore, uniqueId } from '../harness'
 import { oneIdeaCampaign, scholarSuiteConfig } from '../harness/campaign';
 import { InvalidInputError } from '../../lib/errors';
 import { editBlock, reviewForm } from '../harness/replies';
+import { WARMUP_IDEA as IDEA } from '../harness/warmup-script';
 import { FakeScholarServer } from '../literature/fake-scholar-server';
 import { ScriptedProvider, type ScriptEntry } from '../llm/scripted-provider';
 
-const IDEA = {
-  Name: 'warmup_grokking',
-  Title: 'Learning-Rate Warmup and the Onset of Grokking',
-  Experiment: 'Double the number of warmup steps and measure validation accuracy and steps to 99% accuracy.',
-  Interestingness: 6,
-  Feasibility: 9,
-  Novelty: 5,
-};
 const REVIEW = reviewForm({ overall: 5, decision: 'Reject' });
 const PAPER: PaperSettings = {
   ...DEFAULT_PAPER_SETTINGS,

@@ -49,7 +49,7 @@ import { oneIdeaCampaign, scholarSuiteConfig } from '../harness/campaign';
 import { warmupScript } from '../harness/warmup-script';
 import { ScriptedProvider } from '../llm/scripted-provider';
 import { FakeScholarServer } from '../literature/fake-scholar-server';
-import { patchIds } from './patches';
+import { HISTORY_MARKERS, patchIds } from './patches';
 
 const HISTORIES = path.join(__dirname, 'histories');
 
@@ -120,24 +120,8 @@ const show = (config: Config, id: string): string =>
 
 /** The files this recording writes, and the patch markers each history must hold. */
 const RECORDING = {
-  campaign: {
-    file: 'campaign-patched-2.json',
-    markers: ['campaign-template-preflight', 'campaign-gpu-routing', 'campaign-run-undecided'],
-  },
-  paper: {
-    file: 'paper-patched-2.json',
-    markers: [
-      'paper-no-prepare-workspace',
-      'paper-seeds',
-      'template-plots-fallback',
-      'figure-critique',
-      'paper-degradations',
-      'paper-integrity',
-      'integrity-citations',
-      'integrity-fix-degrades',
-      'review-threshold-recorded',
-    ],
-  },
+  campaign: { file: 'campaign-patched-2.json', markers: [...HISTORY_MARKERS['campaign-patched-2.json']] },
+  paper: { file: 'paper-patched-2.json', markers: [...HISTORY_MARKERS['paper-patched-2.json']] },
 };
 
 /** Writes the campaign's history and its first paper's, after checking they hold the patches. */
