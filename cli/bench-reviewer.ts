@@ -21,6 +21,7 @@ import {
   type MissingReviews,
 } from '../activities/review-bench';
 import { envFilePath, loadProcessConfig } from '../lib/config';
+import { parseCount, parseWholeNumber } from './arguments';
 import { InvalidInputError } from '../lib/errors';
 
 export interface BenchMetricsOptions {
@@ -67,12 +68,6 @@ export async function benchMetrics(opts: BenchMetricsOptions) {
 function parseScore(v: string): number {
   const n = Number(v);
   if (!Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, got "${v}"`);
-  return n;
-}
-
-function parseCount(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number, got "${v}"`);
   return n;
 }
 
@@ -131,7 +126,7 @@ export function registerBenchReviewerCommands(program: Command): void {
       'review model of the local workers (remote workers must already use it)',
     )
     .option('--reviewers <n>', 'reviews per paper (default: the pipeline’s 5)', parseCount)
-    .option('--reflections <n>', 'reflection rounds per review (default: the pipeline’s 5)', parseCount)
+    .option('--reflections <n>', 'reflection rounds per review (default: the pipeline’s 5)', parseWholeNumber)
     .option('--threshold <score>', 'Overall score needed for Accept', parseScore)
     .option('--concurrency <k>', 'papers reviewed at once', parseCount, 2)
     .option('--name <name>', 'workflow id suffix (default: a timestamp)')
