@@ -8,7 +8,6 @@
 import { classified } from '../../lib/errors';
 import { keys, type ArtifactStore } from '../../lib/store';
 import { type MainPorts, NO_SPEND } from '../../contracts';
-import { createPlotEditActivities } from '../plots/edit-plot';
 import type { Ask } from '../research/ask';
 import { resultsTable } from '../writeup/results';
 import { loadWorkspace, updateWorkspace, type WorkspaceFiles } from '../workspace';
@@ -26,18 +25,9 @@ export interface CoderDeps {
   ask: Ask;
 }
 
-/**
- * planEdit and recordRun. `editPlot` is the plot stage's (activities/plots/edit-plot.ts) and is
- * registered from there; it is here too only because test/plots/figure-critique.test.ts builds it
- * from this factory — drop it once that test builds it from createPlotEditActivities.
- */
-export function createCoderActivities({
-  store,
-  ask,
-}: CoderDeps): Pick<MainPorts, 'planEdit' | 'recordRun' | 'editPlot'> {
+/** planEdit and recordRun: the experiments stage's edits (the plots stage's are in activities/plots). */
+export function createCoderActivities({ store, ask }: CoderDeps): Pick<MainPorts, 'planEdit' | 'recordRun'> {
   return {
-    ...createPlotEditActivities({ store, ask }),
-
     async planEdit({ paperId, idea, run, maxRuns, attempt, workspace, feedback, steering }) {
       return classified(async () => {
         const files = await loadWorkspace(store, workspace);

@@ -5,9 +5,8 @@
  * the next plot.py edit's prompt and every reviewer's input; a model that takes no images skips
  * it with no call and says so.
  */
-import { createCoderActivities } from '../../activities/coder';
 import { createAsk } from '../../activities/llm';
-import { critiqueFigures, type FigureCritiqueReport } from '../../activities/plots';
+import { createPlotEditActivities, critiqueFigures, type FigureCritiqueReport } from '../../activities/plots';
 import { createReviewActivities, FIGURE_CRITIQUE_HEADING } from '../../activities/review';
 import { encodePng } from '../../activities/review-bench/png';
 import { saveWorkspace } from '../../activities/workspace';
@@ -118,7 +117,7 @@ async function critiqueThenFixThenReview(env: Record<string, string>) {
     { paperId, attempt: 1, workspace, figureKeys, runNames: ['run_0', 'run_1'] },
   );
   const critiqueRequests = [...server.requests];
-  await createCoderActivities({ store, ask }).editPlot({
+  await createPlotEditActivities({ store, ask }).editPlot({
     paperId,
     attempt: 2,
     workspace,
