@@ -16,6 +16,7 @@
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidInputError } from '../../lib/errors';
+import type { Idea } from '../ideation/idea';
 import { parseFinalInfo } from './final-info';
 import { parseTemplateManifest, TEMPLATE_MANIFEST_FILE, type TemplateManifest } from './template-manifest';
 
@@ -27,17 +28,12 @@ export const REQUIRED_TEMPLATE_FILES = [
   'latex/template.tex',
 ] as const;
 
-/** An idea as the AI Scientist writes it; scores are 1–10. */
-export interface SeedIdea {
-  Name: string;
-  Title: string;
-  Experiment: string;
-  Interestingness: number;
-  Feasibility: number;
-  Novelty: number;
-  /** Other fields an idea may carry (e.g. "novel") are kept as they are. */
-  [extra: string]: unknown;
-}
+/**
+ * A seed idea as a template's seed_ideas.json holds it: the ideation stage's Idea form, plus
+ * whatever other fields an idea carries (e.g. "novel"), kept as they are. The preflight is more
+ * lenient than the form (a score may be 7.5): it checks what a run needs, not what a model writes.
+ */
+export type SeedIdea = Idea & { [extra: string]: unknown };
 
 export interface TemplatePrompt {
   system: string;
@@ -75,8 +71,9 @@ export interface TemplateInfo {
   warnings: string[];
 }
 
-const SCORE_FIELDS = ['Interestingness', 'Feasibility', 'Novelty'] as const;
-const TEXT_FIELDS = ['Name', 'Title', 'Experiment'] as const;
+// Named from the Idea form, so renaming one of its fields breaks this check at compile time.
+const SCORE_FIELDS = ['Interestingness', 'Feasibility', 'Novelty'] as const satisfies readonly (keyof Idea)[];
+const TEXT_FIELDS = ['Name', 'Title', 'Experiment'] as const satisfies readonly (keyof Idea)[];
 
 /**
  * Checks that `dir` is a usable template and returns what the system needs from it.
