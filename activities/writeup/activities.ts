@@ -47,7 +47,7 @@ import {
   sectionRepairPrompt,
 } from './prompts';
 import { resultsTable, resultsTablesLatex } from './results';
-import { ideaTitleOf, usableTitle } from './title';
+import { ideaTitleOf, splitTitle } from './title';
 import { identicalVariants, noiseGate } from '../integrity/gate';
 import { isManifestPath, manifestsOf, setupFacts, SETUP_LABEL } from '../integrity/setup';
 
@@ -219,10 +219,9 @@ export function createWriteupActivities(
         const split = (text: string) => {
           const body = normaliseUnicode(cleanLatex(text));
           if (!withTitle) return { title: draft.title, body };
-          const [first, ...rest] = body.split('\n');
-          const title = usableTitle(first ?? '');
+          const { title, body: rest } = splitTitle(body);
           const fallback = draft.title || safeTitle(ideaTitleOf(files['notes.txt']?.toString() ?? '') ?? '');
-          return { title: (title && safeTitle(title)) || fallback, body: rest.join('\n').trim() };
+          return { title: (title && safeTitle(title)) || fallback, body: rest };
         };
         const res = await askFor(
           sectionPrompt({
