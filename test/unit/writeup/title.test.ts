@@ -28,7 +28,10 @@ describe('the paper title from the model’s first line', () => {
     expect(usableTitle(abstract)).toBe('');
     expect(splitTitle(abstract)).toEqual({ title: '', body: abstract });
     expect(splitTitle(`${abstract}\n\nA second paragraph.`).body).toBe(`${abstract}\n\nA second paragraph.`);
-    expect(splitTitle('# Abstract Section\nWe study grokking.')).toEqual({ title: '', body: 'We study grokking.' });
+    expect(splitTitle('# Abstract Section\nWe study grokking.')).toEqual({
+      title: '',
+      body: 'We study grokking.',
+    });
     expect(splitTitle('Dataset Size and Grokking\nWe study grokking.')).toEqual({
       title: 'Dataset Size and Grokking',
       body: 'We study grokking.',
