@@ -21,7 +21,7 @@ const HEADING_WORDS = new Set([
   'of',
 ]);
 
-/** More words than a title has (the AI Scientist's longest run to about 20). */
+/** More words than a paper title needs: a line this long is a sentence of the abstract. */
 const MAX_TITLE_WORDS = 25;
 /** A title may hold a question ("Does Size Matter? …"); a long line with a sentence end is prose. */
 const MAX_TITLE_WORDS_WITH_SENTENCE_END = 12;
