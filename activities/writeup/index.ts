@@ -17,7 +17,7 @@ export {
 export { figureCaptions, figuresLatex, CAPTIONS_FILE } from './figures';
 export { formatNumber, resultsTable, resultsTablesLatex, runResultFiles, RESULTS_LABEL } from './results';
 
-export { ideaTitleOf, splitTitle, usableTitle } from './title';
+export { ideaTitleOf, usableTitle } from './title';
 export {
   citationPickPrompt,
   citationQueryPrompt,
